@@ -7,9 +7,11 @@
 #include "backend.h"
 
 extern const struct backend backend_json;
+extern const struct backend backend_nfqueue;
 
 const struct backend *const backends[] = {
 	&backend_json,
+	&backend_nfqueue,
 	NULL
 };
 
