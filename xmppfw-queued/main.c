@@ -124,7 +124,7 @@ static void
 log_decision(void *arg, const struct flow *f, const struct qinspect *qi,
     const struct decision *d)
 {
-	char src[80], dst[80], name[4 * DOMAIN_MAX + 1];
+	char src[80], dst[80], name[4 * DOMAIN_MAX + 1], what[32];
 	uint64_t now = now_ms();
 	const char *loc;
 
@@ -152,10 +152,14 @@ log_decision(void *arg, const struct flow *f, const struct qinspect *qi,
 		loc = qi->rules[d->rule].loc;
 	else
 		loc = qi->def_loc;
-	msg("%s %s -> %s queue %u: %s%s%s (%s %d%s%s)",
+	if (d->rule >= 0)
+		snprintf(what, sizeof(what), "rule %d", d->rule + 1);
+	else
+		snprintf(what, sizeof(what), "default");
+	msg("%s %s -> %s queue %u: %s%s%s (%s%s%s)",
 	    qaction_name(d->action), src, dst, qi->queue, d->why,
-	    name[0] ? "=" : "", name, d->rule >= 0 ? "rule" : "default",
-	    d->rule + 1, loc ? " at " : "", loc ? loc : "");
+	    name[0] ? "=" : "", name, what, loc ? " at " : "",
+	    loc ? loc : "");
 }
 
 static void
