@@ -26,32 +26,32 @@ xep0016_emit(const struct model *m, FILE *out, FILE *err)
 
 	if ((errors = xep0016_check(m, err)) != 0)
 		return errors;
-	doc = xmpp_artefact_new(m, &root);
+	doc = stz_artefact_new(m, &root);
 	for (i = 0; i < m->nlists; i++) {
 		l = &m->lists[i];
-		xmpp_iq_id(id, sizeof(id), "privacy", ++n);
-		iq = xmpp_iq_new(doc, root, "set", id);
+		stz_iq_id(id, sizeof(id), "privacy", ++n);
+		iq = stz_iq_new(doc, root, "set", id);
 		xep0016_add_list(iq, l);
-		free(xmpp_node_string(iq, &len));
-		if (len > XMPP_WARN_BYTES)
-			xmpp_diag(err, &l->loc, "warning", "list \"%s\" is "
+		free(stz_node_string(iq, &len));
+		if (len > STZ_WARN_BYTES)
+			stz_diag(err, &l->loc, "warning", "list \"%s\" is "
 			    "%zu bytes as a stanza (more than %d); servers "
-			    "may refuse it", l->name, len, XMPP_WARN_BYTES);
+			    "may refuse it", l->name, len, STZ_WARN_BYTES);
 		if (l->is_default)
 			def = l->name;
 		if (l->is_active)
 			act = l->name;
 	}
 	if (def != NULL) {
-		xmpp_iq_id(id, sizeof(id), "privacy", ++n);
-		xep0016_add_default(xmpp_iq_new(doc, root, "set", id), def);
+		stz_iq_id(id, sizeof(id), "privacy", ++n);
+		xep0016_add_default(stz_iq_new(doc, root, "set", id), def);
 	}
 	if (act != NULL) {
-		xmpp_iq_id(id, sizeof(id), "privacy", ++n);
-		xep0016_add_active(xmpp_iq_new(doc, root, "set", id), act);
+		stz_iq_id(id, sizeof(id), "privacy", ++n);
+		xep0016_add_active(stz_iq_new(doc, root, "set", id), act);
 	}
-	if (xmpp_doc_write(doc, out) != 0) {
-		xmpp_diag(err, NULL, "error", "cannot write the stanzas");
+	if (stz_doc_write(doc, out) != 0) {
+		stz_diag(err, NULL, "error", "cannot write the stanzas");
 		errors++;
 	}
 	xmlFreeDoc(doc);

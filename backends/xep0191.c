@@ -21,15 +21,15 @@ xep0191_emit(const struct model *m, FILE *out, FILE *err)
 
 	if ((errors = xep0191_check(m, err)) != 0)
 		return errors;
-	doc = xmpp_artefact_new(m, &root);
+	doc = stz_artefact_new(m, &root);
 	if (m->block.n > 0) {
-		xmpp_iq_id(id, sizeof(id), "block", 1);
-		iq = xmpp_iq_new(doc, root, "set", id);
+		stz_iq_id(id, sizeof(id), "block", 1);
+		iq = stz_iq_new(doc, root, "set", id);
 		xep0191_add_items(iq, "block",
 		    (const char *const *)m->block.jids, m->block.n);
 	}
-	if (xmpp_doc_write(doc, out) != 0) {
-		xmpp_diag(err, NULL, "error", "cannot write the stanzas");
+	if (stz_doc_write(doc, out) != 0) {
+		stz_diag(err, NULL, "error", "cannot write the stanzas");
 		errors++;
 	}
 	xmlFreeDoc(doc);

@@ -48,7 +48,7 @@ utf8_decode(const unsigned char *s, uint32_t *cp)
 }
 
 bool
-xmpp_text_ok(const char *str)
+stz_text_ok(const char *str)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	uint32_t c;
@@ -71,7 +71,7 @@ xmpp_text_ok(const char *str)
 }
 
 void
-xmpp_diag(FILE *err, const struct srcloc *loc, const char *kind,
+stz_diag(FILE *err, const struct srcloc *loc, const char *kind,
     const char *fmt, ...)
 {
 	va_list ap;
@@ -106,19 +106,19 @@ xep0016_check(const struct model *m, FILE *err)
 
 	for (i = 0; i < m->nlists; i++) {
 		l = &m->lists[i];
-		if (!xmpp_text_ok(l->name)) {
-			xmpp_diag(err, &l->loc, "error", "list name is not "
+		if (!stz_text_ok(l->name)) {
+			stz_diag(err, &l->loc, "error", "list name is not "
 			    "valid UTF-8 text that XML can carry");
 			errors++;
 			continue;
 		}
 		if (!is_ascii(l->name))
-			xmpp_diag(err, &l->loc, "warning", "list name \"%s\" "
+			stz_diag(err, &l->loc, "warning", "list name \"%s\" "
 			    "is not ASCII; some servers and clients mangle "
 			    "it", l->name);
 		for (k = 0; k < i; k++)
 			if (strcmp(m->lists[k].name, l->name) == 0) {
-				xmpp_diag(err, &l->loc, "error", "list \"%s\" "
+				stz_diag(err, &l->loc, "error", "list \"%s\" "
 				    "defined twice", l->name);
 				errors++;
 			}
@@ -126,47 +126,47 @@ xep0016_check(const struct model *m, FILE *err)
 		nact += l->is_active;
 		if (l->n == 0) {
 			/* Servers read <list name='x'/> as "delete x". */
-			xmpp_diag(err, &l->loc, "error", "list \"%s\" has no "
+			stz_diag(err, &l->loc, "error", "list \"%s\" has no "
 			    "items; an empty list would delete it on the "
 			    "server", l->name);
 			errors++;
 			continue;
 		}
-		if (l->n > XMPP_WARN_ITEMS)
-			xmpp_diag(err, &l->loc, "warning", "list \"%s\" has "
+		if (l->n > STZ_WARN_ITEMS)
+			stz_diag(err, &l->loc, "warning", "list \"%s\" has "
 			    "%zu items (more than %d); servers may refuse "
-			    "it", l->name, l->n, XMPP_WARN_ITEMS);
+			    "it", l->name, l->n, STZ_WARN_ITEMS);
 		for (j = 0; j < l->n; j++) {
 			it = &l->items[j];
 			if (it->action != VERDICT_ALLOW &&
 			    it->action != VERDICT_DENY) {
-				xmpp_diag(err, &it->loc, "error", "privacy "
+				stz_diag(err, &it->loc, "error", "privacy "
 				    "items can only allow or deny");
 				errors++;
 			}
 			if (j > 0 && it->order <= l->items[j - 1].order) {
-				xmpp_diag(err, &it->loc, "error", "item order "
+				stz_diag(err, &it->loc, "error", "item order "
 				    "%u not above the previous %u",
 				    (unsigned)it->order,
 				    (unsigned)l->items[j - 1].order);
 				errors++;
 			}
 			if (it->order > INT32_MAX) {
-				xmpp_diag(err, &it->loc, "error", "item order "
+				stz_diag(err, &it->loc, "error", "item order "
 				    "%u out of range 0..2147483647",
 				    (unsigned)it->order);
 				errors++;
 			}
 			if ((it->stanzas & ~(STANZA_IQ | STANZA_MESSAGE |
 			    STANZA_PRESENCE_IN | STANZA_PRESENCE_OUT)) != 0) {
-				xmpp_diag(err, &it->loc, "error", "unknown "
+				stz_diag(err, &it->loc, "error", "unknown "
 				    "stanza kind");
 				errors++;
 			}
 			if (it->type == ITEM_ALL)
 				continue;
-			if (!xmpp_text_ok(it->value) || it->value[0] == '\0') {
-				xmpp_diag(err, &it->loc, "error", "%s value is "
+			if (!stz_text_ok(it->value) || it->value[0] == '\0') {
+				stz_diag(err, &it->loc, "error", "%s value is "
 				    "empty or not valid UTF-8 text that XML "
 				    "can carry", item_type_name(it->type));
 				errors++;
@@ -174,11 +174,11 @@ xep0016_check(const struct model *m, FILE *err)
 		}
 	}
 	if (ndef > 1) {
-		xmpp_diag(err, NULL, "error", "more than one default list");
+		stz_diag(err, NULL, "error", "more than one default list");
 		errors++;
 	}
 	if (nact > 1) {
-		xmpp_diag(err, NULL, "error", "more than one active list");
+		stz_diag(err, NULL, "error", "more than one active list");
 		errors++;
 	}
 	return errors;
@@ -195,31 +195,31 @@ xep0191_check(const struct model *m, FILE *err)
 		const struct srcloc *loc = b->locs != NULL ? &b->locs[i] :
 		    &b->loc;
 
-		if (!xmpp_text_ok(b->jids[i]) || b->jids[i][0] == '\0') {
-			xmpp_diag(err, loc, "error", "blocked JID is empty or "
+		if (!stz_text_ok(b->jids[i]) || b->jids[i][0] == '\0') {
+			stz_diag(err, loc, "error", "blocked JID is empty or "
 			    "not valid UTF-8 text that XML can carry");
 			errors++;
 		} else if (i > 0 && strcmp(b->jids[i - 1], b->jids[i]) >= 0) {
-			xmpp_diag(err, loc, "error", "blocked JIDs not sorted "
+			stz_diag(err, loc, "error", "blocked JIDs not sorted "
 			    "and unique at \"%s\"", b->jids[i]);
 			errors++;
 		}
 	}
-	if (b->n > XMPP_WARN_ITEMS)
-		xmpp_diag(err, &b->loc, "warning", "blocklist has %zu items "
+	if (b->n > STZ_WARN_ITEMS)
+		stz_diag(err, &b->loc, "warning", "blocklist has %zu items "
 		    "(more than %d); servers may refuse it", b->n,
-		    XMPP_WARN_ITEMS);
+		    STZ_WARN_ITEMS);
 	return errors;
 }
 
 void
-xmpp_iq_id(char *buf, size_t len, const char *kind, size_t n)
+stz_iq_id(char *buf, size_t len, const char *kind, size_t n)
 {
 	snprintf(buf, len, "xfw-%s-%zu", kind, n);
 }
 
 xmlNodePtr
-xmpp_iq_new(xmlDocPtr doc, xmlNodePtr parent, const char *type,
+stz_iq_new(xmlDocPtr doc, xmlNodePtr parent, const char *type,
     const char *id)
 {
 	xmlNodePtr iq;
@@ -230,14 +230,14 @@ xmpp_iq_new(xmlDocPtr doc, xmlNodePtr parent, const char *type,
 		iq = xmlNewDocNode(doc, NULL, X("iq"), NULL);
 		xmlDocSetRootElement(doc, iq);
 	}
-	xmlSetNs(iq, xmlNewNs(iq, X(XMPP_NS_CLIENT), NULL));
+	xmlSetNs(iq, xmlNewNs(iq, X(STZ_NS_CLIENT), NULL));
 	xmlNewProp(iq, X("type"), X(type));
 	xmlNewProp(iq, X("id"), X(id));
 	return iq;
 }
 
-static xmlNodePtr
-child_ns(xmlNodePtr parent, const char *name, const char *ns)
+xmlNodePtr
+stz_child_ns(xmlNodePtr parent, const char *name, const char *ns)
 {
 	xmlNodePtr n;
 
@@ -247,7 +247,7 @@ child_ns(xmlNodePtr parent, const char *name, const char *ns)
 }
 
 const char *
-xmpp_stanza_name(unsigned bit)
+stz_stanza_name(unsigned bit)
 {
 	switch (bit) {
 	case STANZA_IQ:
@@ -274,7 +274,7 @@ xep0016_add_list(xmlNodePtr iq, const struct privacy_list *l)
 	char order[16];
 	size_t i, k;
 
-	q = child_ns(iq, "query", XMPP_NS_PRIVACY);
+	q = stz_child_ns(iq, "query", STZ_NS_PRIVACY);
 	list = xmlNewChild(q, NULL, X("list"), NULL);
 	xmlNewProp(list, X("name"), X(l->name));
 	for (i = 0; i < l->n; i++) {
@@ -293,7 +293,7 @@ xep0016_add_list(xmlNodePtr iq, const struct privacy_list *l)
 		for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
 			if (it->stanzas & kinds[k])
 				xmlNewChild(item, NULL,
-				    X(xmpp_stanza_name(kinds[k])), NULL);
+				    X(stz_stanza_name(kinds[k])), NULL);
 	}
 	return q;
 }
@@ -303,7 +303,7 @@ add_named(xmlNodePtr iq, const char *elem, const char *name)
 {
 	xmlNodePtr q, n;
 
-	q = child_ns(iq, "query", XMPP_NS_PRIVACY);
+	q = stz_child_ns(iq, "query", STZ_NS_PRIVACY);
 	n = xmlNewChild(q, NULL, X(elem), NULL);
 	/* No name: decline the default / active list (XEP-0016 2.4, 2.5). */
 	if (name != NULL)
@@ -330,7 +330,7 @@ xep0191_add_items(xmlNodePtr iq, const char *verb, const char *const *jids,
 	xmlNodePtr b, item;
 	size_t i;
 
-	b = child_ns(iq, verb, XMPP_NS_BLOCK);
+	b = stz_child_ns(iq, verb, STZ_NS_BLOCK);
 	for (i = 0; i < n; i++) {
 		item = xmlNewChild(b, NULL, X("item"), NULL);
 		xmlNewProp(item, X("jid"), X(jids[i]));
@@ -339,7 +339,7 @@ xep0191_add_items(xmlNodePtr iq, const char *verb, const char *const *jids,
 }
 
 char *
-xmpp_node_string(xmlNodePtr node, size_t *lenp)
+stz_node_string(xmlNodePtr node, size_t *lenp)
 {
 	xmlBufferPtr buf;
 	char *s;
@@ -362,7 +362,7 @@ xmpp_node_string(xmlNodePtr node, size_t *lenp)
 }
 
 int
-xmpp_doc_write(xmlDocPtr doc, FILE *out)
+stz_doc_write(xmlDocPtr doc, FILE *out)
 {
 	xmlChar *mem = NULL;
 	int len = 0;
@@ -377,7 +377,7 @@ xmpp_doc_write(xmlDocPtr doc, FILE *out)
 }
 
 xmlDocPtr
-xmpp_artefact_new(const struct model *m, xmlNodePtr *rootp)
+stz_artefact_new(const struct model *m, xmlNodePtr *rootp)
 {
 	xmlDocPtr doc;
 	xmlNodePtr root;
@@ -385,11 +385,11 @@ xmpp_artefact_new(const struct model *m, xmlNodePtr *rootp)
 	doc = xmlNewDoc(X("1.0"));
 	root = xmlNewDocNode(doc, NULL, X("stanzas"), NULL);
 	xmlDocSetRootElement(doc, root);
-	xmlSetNs(root, xmlNewNs(root, X(XMPP_NS_STANZAS), NULL));
+	xmlSetNs(root, xmlNewNs(root, X(STZ_NS_STANZAS), NULL));
 	xmlNewProp(root, X("generator"), X("xmppfwc " XFW_VERSION));
 	/* The source path goes through the same escaping as everything
 	 * else; a path that XML cannot carry is left out. */
-	if (m->source != NULL && xmpp_text_ok(m->source))
+	if (m->source != NULL && stz_text_ok(m->source))
 		xmlNewProp(root, X("source"), X(m->source));
 	*rootp = root;
 	return doc;

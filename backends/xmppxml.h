@@ -6,7 +6,7 @@
  * (xmlNewChild with NULL content, xmlNewProp for every policy string):
  * this is the one escaping point for the XMPP output language.  Policy
  * strings that XML 1.0 cannot carry at all (control characters, invalid
- * UTF-8) are refused by xmpp_text_ok() before anything is built.
+ * UTF-8) are refused by stz_text_ok() before anything is built.
  *
  * The artefact files (xep0016.xml, xep0191.xml) are one XML document:
  *
@@ -29,21 +29,21 @@
 
 #include "model.h"
 
-#define XMPP_NS_STANZAS	"urn:xmppfwc:stanzas:1"
-#define XMPP_NS_CLIENT	"jabber:client"
-#define XMPP_NS_PRIVACY	"jabber:iq:privacy"
-#define XMPP_NS_BLOCK	"urn:xmpp:blocking"
+#define STZ_NS_STANZAS	"urn:xmppfwc:stanzas:1"
+#define STZ_NS_CLIENT	"jabber:client"
+#define STZ_NS_PRIVACY	"jabber:iq:privacy"
+#define STZ_NS_BLOCK	"urn:xmpp:blocking"
 
 /* Warn above these sizes: servers cap list sizes (ejabberd: 64 KiB
  * stanzas by default, and many clients choke on huge lists). */
-#define XMPP_WARN_ITEMS	1000
-#define XMPP_WARN_BYTES	(64 * 1024)
+#define STZ_WARN_ITEMS	1000
+#define STZ_WARN_BYTES	(64 * 1024)
 
 /* True when s is valid UTF-8 made of XML 1.0 characters only. */
-bool		 xmpp_text_ok(const char *s);
+bool		 stz_text_ok(const char *s);
 
 /* Report a problem at loc ("file:line:col: KIND: message"). */
-void		 xmpp_diag(FILE *err, const struct srcloc *loc,
+void		 stz_diag(FILE *err, const struct srcloc *loc,
 		    const char *kind, const char *fmt, ...)
 		    __attribute__((format(printf, 4, 5)));
 
@@ -55,8 +55,12 @@ int		 xep0191_check(const struct model *, FILE *err);
 
 /* A new <iq type="set" id=ID xmlns="jabber:client"/> under parent (or as
  * root of doc when parent is NULL). */
-xmlNodePtr	 xmpp_iq_new(xmlDocPtr, xmlNodePtr parent, const char *type,
+xmlNodePtr	 stz_iq_new(xmlDocPtr, xmlNodePtr parent, const char *type,
 		    const char *id);
+
+/* A new child element in namespace ns, declared on it. */
+xmlNodePtr	 stz_child_ns(xmlNodePtr parent, const char *name,
+		    const char *ns);
 
 /* Payload builders: each adds one child to iq and returns it. */
 xmlNodePtr	 xep0016_add_list(xmlNodePtr iq, const struct privacy_list *);
@@ -66,19 +70,19 @@ xmlNodePtr	 xep0191_add_items(xmlNodePtr iq, const char *verb,
 		    const char *const *jids, size_t n);
 
 /* The stanza ids, deterministic and unique within one artefact. */
-void		 xmpp_iq_id(char *buf, size_t len, const char *kind,
+void		 stz_iq_id(char *buf, size_t len, const char *kind,
 		    size_t n);
 
 /* The element name of a STANZA_* bit, or NULL. */
-const char	*xmpp_stanza_name(unsigned bit);
+const char	*stz_stanza_name(unsigned bit);
 
 /* Serialise node (no XML declaration) into a malloc'd string. */
-char		*xmpp_node_string(xmlNodePtr, size_t *lenp);
+char		*stz_node_string(xmlNodePtr, size_t *lenp);
 
 /* Write doc as UTF-8 with indentation; 0 or -1 on I/O error. */
-int		 xmpp_doc_write(xmlDocPtr, FILE *);
+int		 stz_doc_write(xmlDocPtr, FILE *);
 
 /* The artefact document with its <stanzas> root. */
-xmlDocPtr	 xmpp_artefact_new(const struct model *, xmlNodePtr *rootp);
+xmlDocPtr	 stz_artefact_new(const struct model *, xmlNodePtr *rootp);
 
 #endif

@@ -242,9 +242,9 @@ validate(const struct run *r, const char *xsd, const char *payload,
 
 	doc = parse(r);
 	root = xmlDocGetRootElement(doc);
-	ck_assert(is(root, "stanzas", XMPP_NS_STANZAS));
+	ck_assert(is(root, "stanzas", STZ_NS_STANZAS));
 	for (iq = first_elem(root->children); iq != NULL; iq = next_elem(iq)) {
-		ck_assert(is(iq, "iq", XMPP_NS_CLIENT));
+		ck_assert(is(iq, "iq", STZ_NS_CLIENT));
 		type = xmlGetProp(iq, X("type"));
 		id = xmlGetProp(iq, X("id"));
 		ck_assert_str_eq((char *)type, "set");
@@ -323,7 +323,7 @@ START_TEST(golden_xep0016_whitelist)
 	ck_assert_str_eq(r.err, "");
 	ck_assert_str_eq(r.out, golden_whitelist);
 	ck_assert_uint_eq(validate(&r, "privacy.xsd", "query",
-	    XMPP_NS_PRIVACY), 2);
+	    STZ_NS_PRIVACY), 2);
 	run_free(&r);
 }
 END_TEST
@@ -352,7 +352,7 @@ START_TEST(golden_xep0191_block)
 	ck_assert_str_eq(r.err, "");
 	ck_assert_str_eq(r.out, golden_block);
 	ck_assert_uint_eq(validate(&r, "blocking.xsd", "block",
-	    XMPP_NS_BLOCK), 1);
+	    STZ_NS_BLOCK), 1);
 	run_free(&r);
 }
 END_TEST
@@ -367,12 +367,12 @@ START_TEST(empty_models)
 	r = run(&backend_xep0016, m);
 	ck_assert_int_eq(r.rc, 0);
 	ck_assert_uint_eq(validate(&r, "privacy.xsd", "query",
-	    XMPP_NS_PRIVACY), 0);
+	    STZ_NS_PRIVACY), 0);
 	run_free(&r);
 	r = run(&backend_xep0191, m);
 	ck_assert_int_eq(r.rc, 0);
 	ck_assert_uint_eq(validate(&r, "blocking.xsd", "block",
-	    XMPP_NS_BLOCK), 0);
+	    STZ_NS_BLOCK), 0);
 	run_free(&r);
 }
 END_TEST
@@ -400,16 +400,16 @@ START_TEST(lists_default_active_order)
 	r = run(&backend_xep0016, m);
 	ck_assert_int_eq(r.rc, 0);
 	ck_assert_uint_eq(validate(&r, "privacy.xsd", "query",
-	    XMPP_NS_PRIVACY), 4);
+	    STZ_NS_PRIVACY), 4);
 	doc = parse(&r);
 	/* Lists first, in model order, then default, then active. */
-	ck_assert(is(nth_payload(doc, 0), "list", XMPP_NS_PRIVACY));
-	ck_assert(is(nth_payload(doc, 1), "list", XMPP_NS_PRIVACY));
+	ck_assert(is(nth_payload(doc, 0), "list", STZ_NS_PRIVACY));
+	ck_assert(is(nth_payload(doc, 1), "list", STZ_NS_PRIVACY));
 	n = nth_payload(doc, 2);
-	ck_assert(is(n, "default", XMPP_NS_PRIVACY));
+	ck_assert(is(n, "default", STZ_NS_PRIVACY));
 	ck_assert_str_eq((char *)xmlGetProp(n, X("name")), "home");
 	n = nth_payload(doc, 3);
-	ck_assert(is(n, "active", XMPP_NS_PRIVACY));
+	ck_assert(is(n, "active", STZ_NS_PRIVACY));
 	ck_assert_str_eq((char *)xmlGetProp(n, X("name")), "public");
 	/* Children in the order iq, message, presence-in, presence-out. */
 	item = first_elem(nth_payload(doc, 0)->children);
@@ -493,11 +493,11 @@ START_TEST(hostile_strings_escaped)
 	r = run(&backend_xep0016, m);
 	ck_assert_msg(r.rc == 0, "%s", r.err);
 	ck_assert_uint_eq(validate(&r, "privacy.xsd", "query",
-	    XMPP_NS_PRIVACY), NHOSTILE + 2);
+	    STZ_NS_PRIVACY), NHOSTILE + 2);
 	doc = parse(&r);
 	for (i = 0; i < NHOSTILE; i++) {
 		list = nth_payload(doc, i);
-		ck_assert(is(list, "list", XMPP_NS_PRIVACY));
+		ck_assert(is(list, "list", STZ_NS_PRIVACY));
 		/* Exactly the items we put in: nothing injected. */
 		ck_assert_uint_eq(count_elems(list), 2);
 		v = xmlGetProp(list, X("name"));
@@ -523,7 +523,7 @@ START_TEST(hostile_strings_escaped)
 	r = run(&backend_xep0191, m);
 	ck_assert_int_eq(r.rc, 0);
 	ck_assert_uint_eq(validate(&r, "blocking.xsd", "block",
-	    XMPP_NS_BLOCK), 1);
+	    STZ_NS_BLOCK), 1);
 	doc = parse(&r);
 	v = xmlGetProp(xmlDocGetRootElement(doc), X("source"));
 	ck_assert_str_eq((char *)v, m->source);
@@ -676,7 +676,7 @@ START_TEST(warnings_only)
 	    "items"));
 	ck_assert_ptr_nonnull(strstr(r.err, "warning: list \"huge\" is "));
 	ck_assert_uint_eq(validate(&r, "privacy.xsd", "query",
-	    XMPP_NS_PRIVACY), 1);
+	    STZ_NS_PRIVACY), 1);
 	run_free(&r);
 
 	/* 1000 items, small: no warning. */
