@@ -341,6 +341,11 @@ lower_rule(struct lower *L, struct stmt *s, enum layer layer)
 	if (cl->vals[CL_FROM_PORT] != NULL &&
 	    port_eval(L->p, cl->vals[CL_FROM_PORT], &r.sport) != 0)
 		bad = true;
+	if (cl->vals[CL_FROM_PORT] != NULL && cl->vals[CL_PORT] == NULL &&
+	    cl->vals[CL_TO_PORT] == NULL && r.dir == DIR_IN)
+		warning(c, cl->loc[CL_FROM_PORT], "source-port", "'from ... "
+		    "port' is the source port; write 'port P from ADDRS' for "
+		    "the destination port");
 	if (cl->vals[CL_TO_PORT] != NULL && cl->vals[CL_PORT] != NULL) {
 		error(c, cl->loc[CL_PORT], "destination port given twice "
 		    "('to ... port' and 'port')");
@@ -636,6 +641,7 @@ lower_list(struct lower *L, struct stmt *s)
 	uint64_t order;
 	struct stmt *b;
 	size_t i;
+	int errs;
 
 	memset(&pl, 0, sizeof(pl));
 	pl.loc = srcloc_of(L->c, s->loc);
@@ -656,6 +662,7 @@ lower_list(struct lower *L, struct stmt *s)
 		    ORDER_MAX);
 		return;
 	}
+	errs = L->c->nerrors;
 	for (b = s->u.list.body; b != NULL; b = b->next) {
 		if (b->kind == ST_RULE)
 			lower_item(L, b, &it);
@@ -667,8 +674,9 @@ lower_list(struct lower *L, struct stmt *s)
 			    "list");
 	}
 	if (it.n == 0) {
-		error(L->c, s->loc, "list '%s' has no items (an empty list "
-		    "deletes the list on the server)", pl.name);
+		if (L->c->nerrors == errs)
+			error(L->c, s->loc, "list '%s' has no items (an empty "
+			    "list deletes the list on the server)", pl.name);
 		free(it.v);
 		return;
 	}

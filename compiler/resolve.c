@@ -100,7 +100,10 @@ path_relative(struct ctx *c, int file, const char *name)
 		return name;
 	copy = xstrdup(s->path);
 	dir = dirname(copy);
-	r = arena_printf(&c->arena, "%s/%s", dir, name);
+	if (strcmp(dir, ".") == 0)
+		r = arena_strdup(&c->arena, name);
+	else
+		r = arena_printf(&c->arena, "%s/%s", dir, name);
 	free(copy);
 	return r;
 }

@@ -560,6 +560,7 @@ read_list(struct program *p, struct def *d, struct value *fv)
 	file = source_load(c, path, fv->loc, false);
 	if (file < 0)
 		return 1;
+	c->sources[file]->is_list = true;
 	s = ctx_source(c, file);
 	n = utf8_invalid(s->text, s->len);
 	if (memchr(s->text, '\0', s->len) != NULL) {
@@ -609,8 +610,10 @@ read_list(struct program *p, struct def *d, struct value *fv)
 		if (errs > 50)
 			break;
 	}
-	if (count == 0 && errs == 0)
+	if (count == 0 && errs == 0) {
 		error(c, fv->loc, "'%s' holds no values", fv->text);
+		errs++;
+	}
 	return errs;
 }
 
@@ -618,7 +621,7 @@ read_list(struct program *p, struct def *d, struct value *fv)
 /* Definitions and value lists                                         */
 
 static const char *const type_names[] = {
-	[DEF_ADDR] = "addr", [DEF_PORT] = "port", [DEF_JID] = "jid",
+	[DEF_ADDR] = "an address", [DEF_PORT] = "a port", [DEF_JID] = "a JID",
 };
 
 static struct def *
@@ -632,7 +635,7 @@ ref_get(struct program *p, struct value *v, enum def_type want)
 	}
 	d->used = true;
 	if (d->type != want) {
-		error(p->ctx, v->loc, "'$%s' is a %s definition, expected %s",
+		error(p->ctx, v->loc, "'$%s' is %s definition, expected %s",
 		    v->text, type_names[d->type], type_names[want]);
 		note(p->ctx, d->loc, "'%s' is defined here", d->name);
 		return NULL;

@@ -89,11 +89,11 @@ static void	bitem(struct pstate *, struct values *, struct value *);
 %precedence PORT
 
 %type <v> value
-%type <vs> values bitems
+%type <vs> values bitems vlist
 %type <cl> clauses listflags
 %type <st> stmt
 %type <sl> stmt_list block
-%type <i> action deftype layerkw opt_dir
+%type <i> action deftype layerkw opt_dir proto protoname
 
 %%
 
@@ -256,7 +256,7 @@ clauses		: %empty	{ $$ = clauses_new(ARENA); }
 		| clauses ON value
 		{ $$ = $1; cl_set(ps, $$, CL_ON, @2); $$->val[CL_ON] = $3; }
 		| clauses proto
-		{ $$ = $1; }
+		{ $$ = $1; $$->protos |= $2; cl_set(ps, $$, CL_PROTO, @2); }
 		| clauses FROM values %prec LOWER_THAN_PORT
 		{ $$ = $1; cl_set(ps, $$, CL_FROM, @2); $$->vals[CL_FROM] = $3; }
 		| clauses FROM values PORT values
@@ -356,20 +356,17 @@ clauses		: %empty	{ $$ = clauses_new(ARENA); }
 		;
 
 proto		: protoname
-		| proto ',' protoname
+		| proto ',' protoname	{ $$ = $1 | $3; }
 		;
 
-protoname	: TCP		{ $<cl>0->protos |= PROTO_TCP;
-				  cl_set(ps, $<cl>0, CL_PROTO, @1); }
-		| UDP		{ $<cl>0->protos |= PROTO_UDP;
-				  cl_set(ps, $<cl>0, CL_PROTO, @1); }
-		| ICMP		{ $<cl>0->protos |= PROTO_ICMP;
-				  cl_set(ps, $<cl>0, CL_PROTO, @1); }
-		| ICMPV6	{ $<cl>0->protos |= PROTO_ICMPV6;
-				  cl_set(ps, $<cl>0, CL_PROTO, @1); }
+protoname	: TCP		{ $$ = PROTO_TCP; }
+		| UDP		{ $$ = PROTO_UDP; }
+		| ICMP		{ $$ = PROTO_ICMP; }
+		| ICMPV6	{ $$ = PROTO_ICMPV6; }
 		;
 
-values		: value			{ $$ = values_one(ARENA, $1); }
+values		: vlist
+
 		| '{' bitems '}'
 		{
 			$$ = $2;
@@ -377,6 +374,11 @@ values		: value			{ $$ = values_one(ARENA, $1); }
 			if ($$->n == 0)
 				error(ps->ctx, @1, "empty list");
 		}
+		;
+
+/* Values without braces: one, or several separated by commas. */
+vlist		: value			{ $$ = values_one(ARENA, $1); }
+		| vlist ',' value	{ $$ = $1; values_add(ARENA, $$, $3); }
 		;
 
 /* Values in braces, separated by commas and/or newlines. */
@@ -392,6 +394,7 @@ value		: WORD
 		| DOMAIN	{ $$ = value_new(ARENA, VAL_WORD, @1, "domain"); }
 		| SOURCE	{ $$ = value_new(ARENA, VAL_WORD, @1, "source"); }
 		| ALL		{ $$ = value_new(ARENA, VAL_WORD, @1, "all"); }
+		| ON		{ $$ = value_new(ARENA, VAL_WORD, @1, "on"); }
 		;
 
 %%

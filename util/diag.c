@@ -329,7 +329,10 @@ print_text(struct ctx *c, FILE *f, struct diag *d, bool werror)
 	/* The include chain, outermost last, like a C compiler. */
 	for (from = s->from; from.file >= 0;
 	    from = c->sources[from.file]->from)
-		fprintf(f, "%s: note: included from here\n", loc_str(c, from));
+		fprintf(f, "%s: note: %s from here\n", loc_str(c, from),
+		    s->is_list && from.file == s->from.file &&
+		    from.line == s->from.line ? "list file read" :
+		    "included");
 	fprintf(f, "%s:%d:%d: %s: %s\n", s->path, d->loc.line, d->loc.col,
 	    sev_name(d->sev, werror), d->msg);
 	line = source_line(s, d->loc.line, &n);

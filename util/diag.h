@@ -31,6 +31,7 @@ struct source {
 	const char	*text;		/* whole file, NUL-terminated */
 	size_t		 len;
 	struct loc	 from;		/* the include/file statement, or NOLOC */
+	bool		 is_list;	/* a `file' list, not an include */
 	size_t		*lines;		/* line start offsets, built lazily */
 	size_t		 nlines;
 };
