@@ -30,7 +30,7 @@ WARN	= -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
 # every caller passes a literal and -Wformat=2 checks them at the call.
 CFLAGS	?= -O2 -g
 XCFLAGS	= -std=c17 -D_GNU_SOURCE $(WARN) -MMD -MP \
-	  -Icompiler -Ibackends -Igrammar -I$(B) \
+	  -Iutil -Igrammar -Icompiler -Ibackends -I$(B) \
 	  $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) $(SAN)
 LDLIBS	= $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
@@ -40,6 +40,7 @@ CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 GEN_CFLAGS = -Wno-unused-function -Wno-sign-compare -Wno-missing-prototypes \
 	  -Wno-unused-parameter -Wno-shadow
 
+UTIL_OBJ = $(patsubst %.c,$(B)/obj/%.o,$(wildcard util/*.c))
 GRAMMAR_OBJ = $(B)/obj/parse.o $(B)/obj/lex.o \
 	$(patsubst %.c,$(B)/obj/%.o,$(wildcard grammar/*.c))
 COMPILER_OBJ = $(patsubst %.c,$(B)/obj/%.o,$(wildcard compiler/*.c))
@@ -74,7 +75,7 @@ $(B)/obj/%.o: %.c $(B)/parse.h $(B)/lex.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(XCFLAGS) -c -o $@ $<
 
-$(LIB): $(GRAMMAR_OBJ) $(COMPILER_OBJ) $(BACKEND_OBJ)
+$(LIB): $(UTIL_OBJ) $(GRAMMAR_OBJ) $(COMPILER_OBJ) $(BACKEND_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
