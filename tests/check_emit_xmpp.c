@@ -13,11 +13,14 @@
 #include <string.h>
 
 #include <check.h>
+#include <glob.h>
+#include <libgen.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <libxml/xmlschemas.h>
 
 #include "backend.h"
+#include "compile.h"
 #include "xmppxml.h"
 #include "testutil.h"
 
@@ -693,6 +696,79 @@ START_TEST(warnings_only)
 }
 END_TEST
 
+/* Compare out with the golden file, or write it under XFW_UPDATE=1. */
+static void
+golden_file(const char *path, const struct run *r)
+{
+	FILE *f;
+	char *want = NULL;
+	size_t len = 0;
+
+	if (getenv("XFW_UPDATE") != NULL) {
+		f = fopen(path, "w");
+		ck_assert_msg(f != NULL, "cannot write %s", path);
+		fwrite(r->out, 1, r->outlen, f);
+		fclose(f);
+		return;
+	}
+	f = fopen(path, "r");
+	ck_assert_msg(f != NULL, "missing golden file %s (XFW_UPDATE=1 "
+	    "writes it)", path);
+	ck_assert(getdelim(&want, &len, '\0', f) >= 0);
+	fclose(f);
+	ck_assert_msg(strcmp(want, r->out) == 0, "%s differs; got:\n%s",
+	    path, r->out);
+	free(want);
+}
+
+/* Every example policy in policies/ and the xmpp test policies in
+ * tests/golden/xmpp/: golden stanzas, schema-valid. */
+START_TEST(example_policies)
+{
+	struct compile_opts o;
+	struct program p;
+	struct model m;
+	struct ctx c;
+	struct run r;
+	glob_t g;
+	char golden[4096], *base, *copy;
+	size_t i;
+
+	ck_assert_int_eq(glob("policies/*.xfw", 0, NULL, &g), 0);
+	ck_assert_int_eq(glob("tests/golden/xmpp/*.xfw", GLOB_APPEND, NULL,
+	    &g), 0);
+	ck_assert_uint_gt(g.gl_pathc, 3);
+	for (i = 0; i < g.gl_pathc; i++) {
+		memset(&o, 0, sizeof(o));
+		ctx_init(&c);
+		ck_assert_msg(compile_policy(&c, g.gl_pathv[i], &o, &m, &p) ==
+		    0, "%s does not compile", g.gl_pathv[i]);
+		copy = xstrdup(g.gl_pathv[i]);
+		base = basename(copy);
+		base[strlen(base) - 4] = '\0';
+
+		r = run(&backend_xep0016, &m);
+		ck_assert_int_eq(r.rc, 0);
+		validate(&r, "privacy.xsd", "query", STZ_NS_PRIVACY);
+		snprintf(golden, sizeof(golden), "tests/golden/xmpp/%s.xep0016"
+		    ".xml", base);
+		golden_file(golden, &r);
+		run_free(&r);
+
+		r = run(&backend_xep0191, &m);
+		ck_assert_int_eq(r.rc, 0);
+		validate(&r, "blocking.xsd", "block", STZ_NS_BLOCK);
+		snprintf(golden, sizeof(golden), "tests/golden/xmpp/%s.xep0191"
+		    ".xml", base);
+		golden_file(golden, &r);
+		run_free(&r);
+		free(copy);
+		ctx_free(&c);
+	}
+	globfree(&g);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -709,6 +785,7 @@ suite(void)
 	tcase_add_test(tc, control_chars_refused);
 	tcase_add_test(tc, errors_guaranteed);
 	tcase_add_test(tc, warnings_only);
+	tcase_add_test(tc, example_policies);
 	suite_add_tcase(s, tc);
 	return s;
 }
