@@ -635,7 +635,8 @@ fetch_blocklist(struct session *s, struct jids *j)
 		j->v[j->n++] = sdup(s, jid);
 	}
 	xmpp_stanza_release(r);
-	qsort(j->v, j->n, sizeof(char *), cmpstrp);
+	if (j->n > 1)
+		qsort(j->v, j->n, sizeof(char *), cmpstrp);
 	return PUSH_OK;
 }
 

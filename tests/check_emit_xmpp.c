@@ -279,6 +279,17 @@ validate(const struct run *r, const char *xsd, const char *payload,
 	return n;
 }
 
+/* Attribute name of n equals want. */
+static void
+prop_is(xmlNodePtr n, const char *name, const char *want)
+{
+	xmlChar *v = xmlGetProp(n, X(name));
+
+	ck_assert_ptr_nonnull(v);
+	ck_assert_str_eq((char *)v, want);
+	xmlFree(v);
+}
+
 /* The <list> of the i-th iq (0-based), or NULL. */
 static xmlNodePtr
 nth_payload(xmlDocPtr doc, size_t i)
@@ -410,10 +421,10 @@ START_TEST(lists_default_active_order)
 	ck_assert(is(nth_payload(doc, 1), "list", STZ_NS_PRIVACY));
 	n = nth_payload(doc, 2);
 	ck_assert(is(n, "default", STZ_NS_PRIVACY));
-	ck_assert_str_eq((char *)xmlGetProp(n, X("name")), "home");
+	prop_is(n, "name", "home");
 	n = nth_payload(doc, 3);
 	ck_assert(is(n, "active", STZ_NS_PRIVACY));
-	ck_assert_str_eq((char *)xmlGetProp(n, X("name")), "public");
+	prop_is(n, "name", "public");
 	/* Children in the order iq, message, presence-in, presence-out. */
 	item = first_elem(nth_payload(doc, 0)->children);
 	for (c = first_elem(item->children), i = 0; c != NULL;
@@ -424,7 +435,7 @@ START_TEST(lists_default_active_order)
 	item = next_elem(item);
 	ck_assert_ptr_null(xmlHasProp(item, X("type")));
 	ck_assert_ptr_null(xmlHasProp(item, X("value")));
-	ck_assert_str_eq((char *)xmlGetProp(item, X("order")), "2147483647");
+	prop_is(item, "order", "2147483647");
 	xmlFreeDoc(doc);
 	run_free(&r);
 }

@@ -80,7 +80,9 @@ DIST=$(pick_port 1)
 cc -std=c17 -D_GNU_SOURCE -O1 $(pkg-config --cflags libstrophe) \
     -o "$T/xmppmsg" "$top/tests/xmppmsg.c" $(pkg-config --libs libstrophe) ||
     { nok "build xmppmsg"; exit 1; }
-if "$XFW" --help 2>&1 | grep -q 'xmppfwc push'; then
+if [ -n "${XFW_PUSH:-}" ]; then
+	PUSH=$XFW_PUSH		# e.g. a sanitizer build of the push command
+elif "$XFW" --help 2>&1 | grep -q 'xmppfwc push'; then
 	PUSH="$XFW"
 else
 	# The driver has no push yet: the stand-in compiles the policy the
