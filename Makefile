@@ -20,7 +20,7 @@ SAN	?=
 # Debian 12 packages the build, the tests and the demo need.
 DEB_PKGS = build-essential pkg-config flex bison check libsubunit-dev \
 	libxml2-dev libxml2-utils libidn-dev libstrophe-dev libnftnl-dev \
-	libmnl-dev libnetfilter-queue-dev nftables iptables ipset iproute2 jq
+	libmnl-dev libnetfilter-queue-dev nftables iptables ipset iproute2 jq time
 
 PKGS	= libxml-2.0 libidn libstrophe libnftnl libmnl
 
