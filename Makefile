@@ -20,7 +20,7 @@ SAN	?=
 # Debian 12 packages the build, the tests and the demo need.
 DEB_PKGS = build-essential pkg-config flex bison check libsubunit-dev \
 	libxml2-dev libxml2-utils libidn-dev libstrophe-dev libnftnl-dev \
-	libmnl-dev libnetfilter-queue-dev nftables iptables ipset iproute2 \
+	libmnl-dev libnetfilter-queue-dev nftables iptables ipset iproute2 jq time \
 	ejabberd
 
 PKGS	= libxml-2.0 libidn libstrophe libnftnl libmnl
@@ -111,13 +111,19 @@ units: $(UNIT) $(BIN)
 	@fail=0; for t in $(UNIT); do \
 	    XFW=$(BIN) ./$$t || fail=1; done; exit $$fail
 
+# The sanitizer pass: ASan (with LeakSanitizer: the leak check) and UBSan.
+# A sanitizer report exits 99, so it cannot pass for a policy error (1).
+SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+SAN_ENV	= ASAN_OPTIONS=detect_leaks=1:exitcode=99:abort_on_error=0 \
+	UBSAN_OPTIONS=halt_on_error=1:exitcode=99:print_stacktrace=1
+
 check: deps
 	$(MAKE) all units
 	XFW=$(B)/xmppfwc ./tests/run.sh
-	$(MAKE) B=build-san SAN="-fsanitize=address,undefined \
-	    -fno-omit-frame-pointer -fno-sanitize-recover=all" CFLAGS="-O1 -g" \
-	    all units
-	XFW=build-san/xmppfwc XFW_SAN=1 ./tests/run.sh golden corpus
+	$(MAKE) B=build-san SAN="$(SAN_FLAGS)" CFLAGS="-O1 -g" all
+	$(SAN_ENV) $(MAKE) B=build-san SAN="$(SAN_FLAGS)" CFLAGS="-O1 -g" units
+	$(SAN_ENV) XFW=build-san/xmppfwc ./tests/run.sh golden corpus policies
 	@echo "make check: all suites passed"
 
 bench: deps

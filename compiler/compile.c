@@ -46,7 +46,7 @@ compile_policy(struct ctx *c, const char *path,
 	lower(p, m);
 	if (c->nerrors == 0 && o != NULL && o->analyse) {
 		unused_defs(p);
-		shadow_check(c, m);
+		check_policy(c, m);
 	}
 	if (c->nerrors == 0 && o != NULL && o->run_expects)
 		expect_run(p, m);

@@ -1,13 +1,15 @@
 /*
- * compile.h - the compiler pipeline: parse -> resolve -> check -> lower.
+ * compile.h - the compiler pipeline: parse (grammar/) -> resolve -> lower
+ * -> check -> (backends/) emit.
  *
  *   resolve.c	includes (relative, rooted, cycle-checked), definitions,
  *		options; produces struct program
  *   values.c	typed values: addresses, ports, JIDs, rates (+ file lists)
  *   jid.c	RFC 7622 JIDs via libidn's XMPP stringprep profiles
  *   lower.c	AST + definitions -> struct model (model.h), checking every
- *		clause in its context
- *   shadow.c	shadowed and redundant rules, unreachable list items
+ *		statement and clause in its context
+ *   check.c	whole-policy analysis: shadowed and redundant rules,
+ *		unreachable list items, whitelists without a final deny
  *   eval.c	the evaluator: packet, stanza and stream decisions
  *   expect.c	the policy's expect tests, and explain probes
  *
@@ -107,8 +109,8 @@ bool		 domain_match(const char *pattern, const char *domain);
 struct srcloc	 srcloc_of(struct ctx *, struct loc);
 int		 lower(struct program *, struct model *);
 
-/* shadow.c */
-int		 shadow_check(struct ctx *, const struct model *);
+/* check.c */
+int		 check_policy(struct ctx *, const struct model *);
 
 /* eval.c */
 struct packet {

@@ -58,6 +58,10 @@ def_add(struct program *p, struct stmt *s)
 		    "digits, '_' and '-')", name->text);
 		return;
 	}
+	if (strlen(name->text) > 64) {
+		error(c, name->loc, "definition name longer than 64 bytes");
+		return;
+	}
 	if ((old = def_find(p, name->text)) != NULL) {
 		error(c, name->loc, "redefinition of '%s'", name->text);
 		note(c, old->loc, "'%s' was first defined here", name->text);

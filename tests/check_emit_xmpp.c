@@ -22,7 +22,6 @@
 #include "backend.h"
 #include "compile.h"
 #include "xmppxml.h"
-#include "testutil.h"
 
 #define X(s)	((const xmlChar *)(s))
 
@@ -804,5 +803,12 @@ suite(void)
 int
 main(void)
 {
-	return testutil_run(suite());
+	SRunner *sr;
+	int failed;
+
+	sr = srunner_create(suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

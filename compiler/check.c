@@ -1,6 +1,7 @@
 /*
- * shadow.c - rules that never decide anything, and privacy-list items
- * that can never be reached.
+ * check.c - pass 4, whole-policy analysis: rules that never decide
+ * anything, and privacy-list items that can never be reached.  (Each
+ * statement was already checked in its context while lowering.)
  *
  * A rule B is covered by an earlier rule A of the same layer and
  * direction when every packet B matches, A matches too: A's families,
@@ -502,7 +503,7 @@ check_list(struct ctx *c, const struct privacy_list *pl)
 }
 
 int
-shadow_check(struct ctx *c, const struct model *m)
+check_policy(struct ctx *c, const struct model *m)
 {
 	size_t i;
 
