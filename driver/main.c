@@ -19,6 +19,7 @@
 
 #include "backend.h"
 #include "compile.h"
+#include "push.h"
 
 enum exit_code {
 	EXIT_OK = 0,
@@ -31,6 +32,8 @@ static const char usage_text[] =
 "usage: xmppfwc [compile] [-t TARGET] [-o PATH] [-I DIR] FILE\n"
 "       xmppfwc check [--format text|json|sarif] [--werror] [-I DIR] FILE...\n"
 "       xmppfwc explain [-I DIR] FILE PROBE\n"
+"       xmppfwc push --jid JID [--password-file F] [--server HOST[:PORT]]\n"
+"                    [--ca-file F] [--insecure] [--dry-run] [--timeout S] FILE\n"
 "       xmppfwc targets\n"
 "       xmppfwc --version\n"
 "\n"
@@ -362,6 +365,31 @@ cmd_explain(int argc, char **argv)
 	return rc;
 }
 
+/*
+ * Commands that act on the world with a compiled policy (push): the
+ * policy FILE is the last argument, the command's own options come
+ * before it and are parsed by the command.
+ */
+static int
+cmd_deploy(int argc, char **argv,
+    int (*fn)(const struct model *, int, char *[]))
+{
+	struct roots roots = { .n = 0 };
+	struct model m;
+	struct ctx c;
+	int rc;
+
+	if (argc < 2)
+		return usage();
+	ctx_init(&c);
+	rc = build(&c, argv[argc - 1], &roots, false, &m);
+	diag_print(&c, stderr, DIAG_TEXT, false);
+	if (rc == EXIT_OK)
+		rc = fn(&m, argc - 1, argv);
+	ctx_free(&c);
+	return rc;
+}
+
 static int
 cmd_targets(void)
 {
@@ -390,6 +418,8 @@ main(int argc, char *argv[])
 		return cmd_check(argc - 1, argv + 1);
 	if (strcmp(argv[1], "explain") == 0)
 		return cmd_explain(argc - 1, argv + 1);
+	if (strcmp(argv[1], "push") == 0)
+		return cmd_deploy(argc - 1, argv + 1, push_command);
 	if (strcmp(argv[1], "targets") == 0)
 		return cmd_targets();
 	if (strcmp(argv[1], "compile") == 0)

@@ -80,21 +80,7 @@ DIST=$(pick_port 1)
 cc -std=c17 -D_GNU_SOURCE -O1 $(pkg-config --cflags libstrophe) \
     -o "$T/xmppmsg" "$top/tests/xmppmsg.c" $(pkg-config --libs libstrophe) ||
     { nok "build xmppmsg"; exit 1; }
-if [ -n "${XFW_PUSH:-}" ]; then
-	PUSH=$XFW_PUSH		# e.g. a sanitizer build of the push command
-elif "$XFW" --help 2>&1 | grep -q 'xmppfwc push'; then
-	PUSH="$XFW"
-else
-	# The driver has no push yet: the stand-in compiles the policy the
-	# same way and calls push_command().
-	cc -std=c17 -D_GNU_SOURCE -O1 -I"$top/util" -I"$top/grammar" \
-	    -I"$top/compiler" -I"$top/backends" -I"$B" \
-	    $(pkg-config --cflags libxml-2.0 libstrophe) \
-	    -o "$T/pushdrv" "$top/tests/pushdrv.c" "$B/libxfw.a" \
-	    $(pkg-config --libs libxml-2.0 libidn libstrophe) -lm ||
-	    { nok "build pushdrv"; exit 1; }
-	PUSH="$T/pushdrv"
-fi
+PUSH=${XFW_PUSH:-$XFW}	# XFW_PUSH: e.g. a sanitizer build
 
 # --- the server ---------------------------------------------------------------
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=a.test" \
