@@ -20,7 +20,8 @@ SAN	?=
 # Debian 12 packages the build, the tests and the demo need.
 DEB_PKGS = build-essential pkg-config flex bison check libsubunit-dev \
 	libxml2-dev libxml2-utils libidn-dev libstrophe-dev libnftnl-dev \
-	libmnl-dev libnetfilter-queue-dev nftables iptables ipset iproute2
+	libmnl-dev libnetfilter-queue-dev nftables iptables ipset iproute2 jq time \
+	ejabberd
 
 PKGS	= libxml-2.0 libidn libstrophe libnftnl libmnl
 
@@ -30,7 +31,7 @@ WARN	= -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
 # every caller passes a literal and -Wformat=2 checks them at the call.
 CFLAGS	?= -O2 -g
 XCFLAGS	= -std=c17 -D_GNU_SOURCE $(WARN) -MMD -MP \
-	  -Icompiler -Ibackends -Igrammar -I$(B) \
+	  -Iutil -Igrammar -Icompiler -Ibackends -I$(B) \
 	  $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) $(SAN)
 LDLIBS	= $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
@@ -40,6 +41,7 @@ CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 GEN_CFLAGS = -Wno-unused-function -Wno-sign-compare -Wno-missing-prototypes \
 	  -Wno-unused-parameter -Wno-shadow
 
+UTIL_OBJ = $(patsubst %.c,$(B)/obj/%.o,$(wildcard util/*.c))
 GRAMMAR_OBJ = $(B)/obj/parse.o $(B)/obj/lex.o \
 	$(patsubst %.c,$(B)/obj/%.o,$(wildcard grammar/*.c))
 COMPILER_OBJ = $(patsubst %.c,$(B)/obj/%.o,$(wildcard compiler/*.c))
@@ -74,7 +76,7 @@ $(B)/obj/%.o: %.c $(B)/parse.h $(B)/lex.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(XCFLAGS) -c -o $@ $<
 
-$(LIB): $(GRAMMAR_OBJ) $(COMPILER_OBJ) $(BACKEND_OBJ)
+$(LIB): $(UTIL_OBJ) $(GRAMMAR_OBJ) $(COMPILER_OBJ) $(BACKEND_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
@@ -109,13 +111,19 @@ units: $(UNIT) $(BIN)
 	@fail=0; for t in $(UNIT); do \
 	    XFW=$(BIN) ./$$t || fail=1; done; exit $$fail
 
+# The sanitizer pass: ASan (with LeakSanitizer: the leak check) and UBSan.
+# A sanitizer report exits 99, so it cannot pass for a policy error (1).
+SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+SAN_ENV	= ASAN_OPTIONS=detect_leaks=1:exitcode=99:abort_on_error=0 \
+	UBSAN_OPTIONS=halt_on_error=1:exitcode=99:print_stacktrace=1
+
 check: deps
 	$(MAKE) all units
 	XFW=$(B)/xmppfwc ./tests/run.sh
-	$(MAKE) B=build-san SAN="-fsanitize=address,undefined \
-	    -fno-omit-frame-pointer -fno-sanitize-recover=all" CFLAGS="-O1 -g" \
-	    all units
-	XFW=build-san/xmppfwc XFW_SAN=1 ./tests/run.sh golden corpus
+	$(MAKE) B=build-san SAN="$(SAN_FLAGS)" CFLAGS="-O1 -g" all
+	$(SAN_ENV) $(MAKE) B=build-san SAN="$(SAN_FLAGS)" CFLAGS="-O1 -g" units
+	$(SAN_ENV) XFW=build-san/xmppfwc ./tests/run.sh golden corpus policies
 	@echo "make check: all suites passed"
 
 bench: deps

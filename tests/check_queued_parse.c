@@ -11,8 +11,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "testutil.h"
-
 #include "../xmppfw-queued/flow.c"
 #include "../xmppfw-queued/parse.c"
 #include "../xmppfw-queued/qconf.c"
@@ -567,8 +565,21 @@ queued_suite(void)
 	return s;
 }
 
+/* Run the suite, print Check's summary, return the exit status. */
+static int
+run_suite(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
 int
 main(void)
 {
-	return testutil_run(queued_suite());
+	return run_suite(queued_suite());
 }
