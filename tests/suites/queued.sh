@@ -143,7 +143,7 @@ load_rules() {
 	if [ "$kgen" = 1 ]; then
 		rm -rf "$tmp/out"
 		policy "$1" >"$tmp/kpolicy.xfw"
-		"$XFW" compile -o "$tmp/out" "$tmp/kpolicy.xfw" &&
+		"$XFW" compile -o "$tmp/out" "$tmp/kpolicy.xfw" >/dev/null &&
 		    ins sh "$tmp/out/load-iptables.sh"
 	elif [ "$1" = fail-open ]; then
 		rules bypass | ins iptables-restore
