@@ -316,6 +316,14 @@ else bad "queued: no decision log"; cat "$tmp/qd.log"; fi
 
 # Helper stopped, fail-open: traffic flows (queue bypass).
 stop_qd
+if grep -q "Sanitizer\|runtime error" "$tmp/qd.log"; then
+	bad "queued: sanitizer report from the helper"
+	grep -A20 "Sanitizer\|runtime error" "$tmp/qd.log" | head -40
+elif grep -q "^packets " "$tmp/qd.log"; then
+	ok "queued: helper stopped cleanly on SIGTERM (final counters written)"
+else
+	ok "queued: helper stopped on SIGTERM"
+fi
 r=$(stream spam.example)
 if [ "$r" = open ] && [ "$(received spam.example 5269)" -ge 1 ]; then
 	ok "queued: helper stopped, fail-open: traffic flows"
