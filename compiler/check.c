@@ -38,7 +38,8 @@ set_contains(const struct addrset *a, const struct addrset *b, unsigned fam)
 		return false;
 	if (fam & FAM_V4) {
 		for (i = 0, k = 0; i < b->n4; i++) {
-			while (k < a->n4 && pfx4_last(&a->v4[k]) < b->v4[i].addr)
+			while (k < a->n4 &&
+			    pfx4_last(&a->v4[k]) < b->v4[i].addr)
 				k++;
 			if (k == a->n4 || a->v4[k].addr > b->v4[i].addr ||
 			    pfx4_last(&a->v4[k]) < pfx4_last(&b->v4[i]))
@@ -47,9 +48,11 @@ set_contains(const struct addrset *a, const struct addrset *b, unsigned fam)
 	}
 	if (fam & FAM_V6) {
 		for (i = 0, k = 0; i < b->n6; i++) {
-			while (k < a->n6 && pfx6_last(&a->v6[k]) < pfx6_first(&b->v6[i]))
+			while (k < a->n6 &&
+			    pfx6_last(&a->v6[k]) < pfx6_first(&b->v6[i]))
 				k++;
-			if (k == a->n6 || pfx6_first(&a->v6[k]) > pfx6_first(&b->v6[i]) ||
+			if (k == a->n6 ||
+			    pfx6_first(&a->v6[k]) > pfx6_first(&b->v6[i]) ||
 			    pfx6_last(&a->v6[k]) < pfx6_last(&b->v6[i]))
 				return false;
 		}
