@@ -52,6 +52,7 @@
 #define DT_INET_PROTO	12
 #define DT_INET_SERVICE	13
 #define DT_ICMP_TYPE	14
+#define DT_CT_STATE	26
 #define DT_ICMP6_TYPE	29
 #define BYTEORDER_BIG	2
 
@@ -681,9 +682,15 @@ rule_canon(const struct nlview *v, const struct nftnl_rule *r)
 		} else {
 			tmp[0] = '[';
 			tmp[1] = ' ';
+			char *z;
+
 			nftnl_expr_snprintf(tmp + 2, sizeof(tmp) - 4, e,
 			    NFTNL_OUTPUT_DEFAULT, 0);
 			strcat(tmp, " ]");
+			/* The kernel reports a dynset's unset timeout as 0. */
+			if (strcmp(name, "dynset") == 0 &&
+			    (z = strstr(tmp, " timeout 0ms")) != NULL)
+				memmove(z, z + 12, strlen(z + 12) + 1);
 		}
 		sb_add(&b, tmp);
 	}
@@ -869,6 +876,8 @@ print_rule(FILE *out, char sign, const struct nlvrule *r)
 {
 	fprintf(out, "%c rule %s in chain %s\n", sign,
 	    r->comment[0] != '\0' ? r->comment : "(no comment)", r->chain);
+	if (getenv("XFW_DIFF_VERBOSE") != NULL)
+		fprintf(out, "    %s\n", r->expr);
 }
 
 /* Rules of one chain: a longest-common-subsequence diff. */
@@ -1138,12 +1147,28 @@ struct kiv {
 /* Elements of an interval set, as nft makes them: an interval-end at
  * zero when the first interval does not start there, then start/end
  * pairs (adjacent intervals merged). */
+struct elist {
+	struct nlelem	*e;
+	size_t		 n, cap;
+};
+
 static void
-push_intervals(struct nlvset *vs, struct nftnl_set *s, struct kiv *iv,
-    size_t n, size_t klen)
+el_push(struct elist *l, const uint8_t *key, size_t klen, uint32_t flags)
+{
+	struct nlelem *e;
+
+	GROW(l->e, l->n, l->cap);
+	e = &l->e[l->n++];
+	memset(e, 0, sizeof(*e));
+	memcpy(e->key, key, klen);
+	e->len = (uint8_t)klen;
+	e->flags = flags;
+}
+
+static void
+push_intervals(struct elist *l, struct kiv *iv, size_t n, size_t klen)
 {
 	static const uint8_t zero[16];
-	struct nftnl_set_elem *e;
 	size_t i, o = 0;
 
 	for (i = 1; i < n; i++) {
@@ -1155,23 +1180,13 @@ push_intervals(struct nlvset *vs, struct nftnl_set *s, struct kiv *iv,
 	}
 	if (n > 0)
 		n = o + 1;
-#define ADD(k, fl) do {							\
-	e = nftnl_set_elem_alloc();					\
-	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, (k), (uint32_t)klen);	\
-	if ((fl) != 0)							\
-		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, (fl));	\
-	nftnl_set_elem_add(s, e);					\
-	if (vs != NULL)							\
-		vset_push(vs, (k), klen, (fl));				\
-} while (0)
 	if (n > 0 && memcmp(iv[0].lo, zero, klen) != 0)
-		ADD(zero, NFT_SET_ELEM_INTERVAL_END);
+		el_push(l, zero, klen, NFT_SET_ELEM_INTERVAL_END);
 	for (i = 0; i < n; i++) {
-		ADD(iv[i].lo, 0u);
+		el_push(l, iv[i].lo, klen, 0);
 		if (!iv[i].end_over)
-			ADD(iv[i].end, NFT_SET_ELEM_INTERVAL_END);
+			el_push(l, iv[i].end, klen, NFT_SET_ELEM_INTERVAL_END);
 	}
-#undef ADD
 }
 
 static struct nftnl_set *
@@ -1203,45 +1218,21 @@ set_udata(struct nftnl_set *s, bool merge)
 	nftnl_udata_buf_free(ud);
 }
 
-/* Send the set definition, then its elements (taken from s) in
- * messages of at most ELEMS_PER_MSG elements.  s is consumed. */
+/* Send the set definition, then its elements in messages of at most
+ * ELEMS_PER_MSG elements.  s is consumed; l is freed. */
 static void
-emit_set(struct nb *k, struct nftnl_set *s, const struct nlorigin *o)
+emit_set(struct nb *k, struct nftnl_set *s, struct elist *l,
+    const struct nlorigin *o)
 {
-	struct nftnl_set_elems_iter *it;
 	struct nftnl_set_elem *e;
-	struct nftnl_set *chunk, *def;
+	struct nftnl_set *chunk;
 	struct nlmsghdr *nlh;
-	size_t n;
+	size_t i, n;
 
-	/* The definition: every attribute but the elements. */
-	{
-		static const uint16_t a[] = { NFTNL_SET_TABLE, NFTNL_SET_NAME,
-		    NFTNL_SET_FAMILY, NFTNL_SET_FLAGS, NFTNL_SET_KEY_TYPE,
-		    NFTNL_SET_KEY_LEN, NFTNL_SET_ID, NFTNL_SET_TIMEOUT,
-		    NFTNL_SET_DESC_SIZE, NFTNL_SET_USERDATA };
-		size_t i;
-		uint32_t len;
-		const void *p;
-
-		def = nftnl_set_alloc();
-		for (i = 0; i < sizeof(a) / sizeof(a[0]); i++)
-			if (nftnl_set_is_set(s, a[i])) {
-				p = nftnl_set_get_data(s, a[i], &len);
-				nftnl_set_set_data(def, a[i], p, len);
-			}
-	}
 	nlh = nb_hdr(k->b, NFT_MSG_NEWSET, NLM_F_CREATE, o);
-	nftnl_set_nlmsg_build_payload(nlh, def);
+	nftnl_set_nlmsg_build_payload(nlh, s);
 	nb_done(k->b, nlh);
-	if (k->v != NULL)
-		nlview_add_set(k->v, def);
-	else
-		nftnl_set_free(def);
-
-	it = nftnl_set_elems_iter_create(s);
-	e = nftnl_set_elems_iter_next(it);
-	while (e != NULL) {
+	for (i = 0; l != NULL && i < l->n;) {
 		chunk = nftnl_set_alloc();
 		nftnl_set_set_str(chunk, NFTNL_SET_TABLE, k->table);
 		nftnl_set_set_str(chunk, NFTNL_SET_NAME,
@@ -1249,9 +1240,14 @@ emit_set(struct nb *k, struct nftnl_set *s, const struct nlorigin *o)
 		nftnl_set_set_u32(chunk, NFTNL_SET_FAMILY, FAMILY);
 		nftnl_set_set_u32(chunk, NFTNL_SET_ID,
 		    nftnl_set_get_u32(s, NFTNL_SET_ID));
-		for (n = 0; e != NULL && n < ELEMS_PER_MSG; n++) {
-			nftnl_set_elem_add(chunk, nftnl_set_elem_clone(e));
-			e = nftnl_set_elems_iter_next(it);
+		for (n = 0; i < l->n && n < ELEMS_PER_MSG; n++, i++) {
+			e = nftnl_set_elem_alloc();
+			nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, l->e[i].key,
+			    l->e[i].len);
+			if (l->e[i].flags != 0)
+				nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS,
+				    l->e[i].flags);
+			nftnl_set_elem_add(chunk, e);
 		}
 		nlh = nb_hdr(k->b, NFT_MSG_NEWSETELEM, NLM_F_CREATE, o);
 		nftnl_set_elems_nlmsg_build_payload(nlh, chunk);
@@ -1259,8 +1255,22 @@ emit_set(struct nb *k, struct nftnl_set *s, const struct nlorigin *o)
 		k->b->nelem_msgs++;
 		nftnl_set_free(chunk);
 	}
-	nftnl_set_elems_iter_destroy(it);
-	nftnl_set_free(s);
+	if (k->v != NULL) {
+		struct nlvset *vs = nlview_add_set(k->v, s);
+
+		/* The view keeps the elements as sent. */
+		if (l != NULL) {
+			vs->e = l->e;
+			vs->n = vs->cap = l->n;
+			l->e = NULL;
+		}
+	} else
+		nftnl_set_free(s);
+	if (l != NULL) {
+		free(l->e);
+		l->e = NULL;
+		l->n = l->cap = 0;
+	}
 }
 
 static void
@@ -1284,7 +1294,7 @@ emit_named_sets(struct nb *k)
 	const struct model *m = k->m;
 	const struct addrset *as;
 	struct nftnl_set *s;
-	struct nlvset *vs;
+	struct elist el;
 	struct nlorigin o;
 	struct kiv *iv;
 	char name[NAME_MAX_ + 8];
@@ -1314,14 +1324,11 @@ emit_named_sets(struct nb *k)
 			/* The view's copy is filled by push_intervals via
 			 * a placeholder set found after emit_set adds it:
 			 * build the elements into s, record them later. */
-			push_intervals(NULL, s, iv, n, klen);
+			memset(&el, 0, sizeof(el));
+			push_intervals(&el, iv, n, klen);
 			free(iv);
 			origin(&o, &as->loc, "set", name);
-			emit_set(k, s, &o);
-			if (k->v != NULL) {
-				vs = &k->v->sets[k->v->nsets - 1];
-				(void)vs;
-			}
+			emit_set(k, s, &el, &o);
 		}
 	}
 }
@@ -1356,7 +1363,7 @@ emit_dyn_sets(struct nb *k)
 				nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, 65535);
 				set_udata(s, false);
 				origin(&o, &r->loc, "set", name);
-				emit_set(k, s, &o);
+				emit_set(k, s, NULL, &o);
 			}
 			if (r->conn.present && r->conn.per_source) {
 				snprintf(name, sizeof(name), "conn%zu_%s",
@@ -1367,7 +1374,7 @@ emit_dyn_sets(struct nb *k)
 				nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, 65535);
 				set_udata(s, false);
 				origin(&o, &r->loc, "set", name);
-				emit_set(k, s, &o);
+				emit_set(k, s, NULL, &o);
 			}
 		}
 	}
@@ -1478,6 +1485,10 @@ x_ctstate(struct nftnl_rule *r, uint32_t bits)
 	x_cmp(r, NFT_CMP_NEQ, &zero, 4);
 }
 
+struct rb;
+static void	rb_anon(struct rb *, uint32_t, uint32_t, struct kiv *, size_t,
+		    bool);
+
 static void
 x_reject(struct nftnl_rule *r, uint32_t type, uint8_t code)
 {
@@ -1582,33 +1593,22 @@ rb_anon(struct rb *rb, uint32_t keytype, uint32_t klen, struct kiv *iv,
 {
 	struct nb *k = rb->k;
 	struct nftnl_set *s;
-	struct nftnl_set_elem *e;
+	struct elist el;
 	uint32_t id;
 	size_t i;
 
+	memset(&el, 0, sizeof(el));
 	s = set_new(k, "__set%d", NFT_SET_ANONYMOUS | NFT_SET_CONSTANT |
 	    (interval ? NFT_SET_INTERVAL : 0), keytype, klen);
 	id = nftnl_set_get_u32(s, NFTNL_SET_ID);
 	nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, (uint32_t)n);
 	if (interval)
-		push_intervals(NULL, s, iv, n, klen);
+		push_intervals(&el, iv, n, klen);
 	else
-		for (i = 0; i < n; i++) {
-			e = nftnl_set_elem_alloc();
-			nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, iv[i].lo,
-			    klen);
-			nftnl_set_elem_add(s, e);
-		}
-	emit_set(k, s, &rb->o);
+		for (i = 0; i < n; i++)
+			el_push(&el, iv[i].lo, klen, 0);
+	emit_set(k, s, &el, &rb->o);
 	x_lookup(rb->r, "__set%d", id);
-}
-
-static void
-fill_view_elems(struct nb *k)
-{
-	/* emit_set records the definition; the elements are recorded
-	 * from the messages themselves, the same path as a dump. */
-	(void)k;
 }
 
 static void
@@ -1700,6 +1700,28 @@ match_bytes(struct rb *rb, uint32_t keytype, const uint8_t *v, size_t n)
 	}
 	rb_anon(rb, keytype, 1, iv, n, false);
 	free(iv);
+}
+
+/* ct state: one state a bit test, several a set lookup, as nft does. */
+static void
+rb_ctstate(struct rb *rb, uint32_t bits)
+{
+	struct kiv iv[8];
+	size_t n = 0;
+	uint32_t bit;
+
+	if ((bits & (bits - 1)) == 0) {
+		x_ctstate(rb->r, bits);
+		return;
+	}
+	x_ct(rb->r, NFT_CT_STATE);
+	for (bit = 1; bit != 0 && n < 8; bit <<= 1)
+		if (bits & bit) {
+			memset(&iv[n], 0, sizeof(iv[n]));
+			memcpy(iv[n].lo, &bit, 4);	/* host order */
+			n++;
+		}
+	rb_anon(rb, DT_CT_STATE, 4, iv, n, false);
 }
 
 static uint32_t
@@ -1852,7 +1874,7 @@ emit_one(struct nb *k, const struct rule *r, unsigned fam, unsigned pv,
 		match_ports(&rb, false, &r->dport);
 	}
 	if (r->states != 0)
-		x_ctstate(rb.r, ct_bits(r->states));
+		rb_ctstate(&rb, ct_bits(r->states));
 	if (r->conn.present) {
 		if (r->conn.per_source) {
 			x_payload(rb.r, NFT_PAYLOAD_NETWORK_HEADER,
@@ -2063,7 +2085,7 @@ emit_prelude(struct nb *k, enum direction d)
 	}
 	if (p->established) {
 		rb_start(&rb, k, ch, NULL, "prelude established");
-		x_ctstate(rb.r, CTB_ESTABLISHED | CTB_RELATED);
+		rb_ctstate(&rb, CTB_ESTABLISHED | CTB_RELATED);
 		x_verdict(rb.r, NF_ACCEPT, NULL);
 		rb_finish(&rb);
 	}
@@ -2193,7 +2215,6 @@ nlb_build(const struct model *m, uint32_t seq0, struct nlbatch *b,
 	emit_chain(&k, "refuse", -1);
 	emit_named_sets(&k);
 	emit_dyn_sets(&k);
-	fill_view_elems(&k);
 	for (d = 0; d < DIR_COUNT; d++) {
 		struct rb rb;
 
@@ -2227,24 +2248,6 @@ nlb_build(const struct model *m, uint32_t seq0, struct nlbatch *b,
 		rb_finish(&rb);
 	}
 	nb_end(b);
-	/* Our own elements, read back from the messages we made: the
-	 * same path the running table's go through. */
-	if (mine != NULL) {
-		size_t off = 0;
-		struct nlmsghdr *nlh;
-		struct nftnl_set *s;
-
-		while (off < b->len) {
-			nlh = (struct nlmsghdr *)(b->buf + off);
-			off += MNL_ALIGN(nlh->nlmsg_len);
-			if ((nlh->nlmsg_type & 0xff) != NFT_MSG_NEWSETELEM)
-				continue;
-			s = nftnl_set_alloc();
-			if (nftnl_set_elems_nlmsg_parse(nlh, s) == 0)
-				nlview_add_elems(mine, s);
-			nftnl_set_free(s);
-		}
-	}
 	return k.nerr;
 }
 

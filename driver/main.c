@@ -19,6 +19,7 @@
 
 #include "backend.h"
 #include "compile.h"
+#include "netlink.h"
 
 enum exit_code {
 	EXIT_OK = 0,
@@ -31,6 +32,9 @@ static const char usage_text[] =
 "usage: xmppfwc [compile] [-t TARGET] [-o PATH] [-I DIR] FILE\n"
 "       xmppfwc check [--format text|json|sarif] [--werror] [-I DIR] FILE...\n"
 "       xmppfwc explain [-I DIR] FILE PROBE\n"
+"       xmppfwc apply [--dry-run] [--confirm SECONDS] [--force] FILE\n"
+"       xmppfwc apply --confirm-ok [FILE]\n"
+"       xmppfwc diff FILE\n"
 "       xmppfwc targets\n"
 "       xmppfwc --version\n"
 "\n"
@@ -362,6 +366,34 @@ cmd_explain(int argc, char **argv)
 	return rc;
 }
 
+/*
+ * apply / diff (backends/netlink.c): compile the policy FILE, the last
+ * argument, and hand the options before it to the command.  "apply
+ * --confirm-ok" may come without a FILE.
+ */
+static int
+cmd_kernel(int argc, char **argv,
+    int (*fn)(const struct model *, int, char *[]))
+{
+	struct roots roots = { .n = 0 };
+	struct model m;
+	struct ctx c;
+	int rc;
+
+	if (argc >= 2 && argv[argc - 1][0] == '-' &&
+	    strcmp(argv[argc - 1], "-") != 0)
+		return fn(NULL, argc, argv);
+	if (argc < 2)
+		return usage();
+	ctx_init(&c);
+	rc = build(&c, argv[argc - 1], &roots, false, &m);
+	diag_print(&c, stderr, DIAG_TEXT, false);
+	if (rc == EXIT_OK)
+		rc = fn(&m, argc - 1, argv);
+	ctx_free(&c);
+	return rc;
+}
+
 static int
 cmd_targets(void)
 {
@@ -392,6 +424,10 @@ main(int argc, char *argv[])
 		return cmd_explain(argc - 1, argv + 1);
 	if (strcmp(argv[1], "targets") == 0)
 		return cmd_targets();
+	if (strcmp(argv[1], "apply") == 0)
+		return cmd_kernel(argc - 1, argv + 1, apply_command);
+	if (strcmp(argv[1], "diff") == 0)
+		return cmd_kernel(argc - 1, argv + 1, diff_command);
 	if (strcmp(argv[1], "compile") == 0)
 		return cmd_compile(argc - 1, argv + 1);
 	return cmd_compile(argc, argv);
