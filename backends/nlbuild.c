@@ -2254,6 +2254,93 @@ nlb_build(const struct model *m, uint32_t seq0, struct nlbatch *b,
 /* ------------------------------------------------------------------ */
 /* Restore: the running table as it was read.                          */
 
+/* A nested dynset expression rebuilt from its attributes. */
+static struct nftnl_expr *
+inner_copy(const struct nftnl_expr *x)
+{
+	const char *name = nftnl_expr_get_str(x, NFTNL_EXPR_NAME);
+	struct nftnl_expr *e = nftnl_expr_alloc(name);
+	uint16_t a;
+
+	if (strcmp(name, "limit") == 0) {
+		for (a = NFTNL_EXPR_LIMIT_RATE; a <= NFTNL_EXPR_LIMIT_FLAGS;
+		    a++)
+			if (nftnl_expr_is_set(x, a)) {
+				uint32_t len;
+				const void *p = nftnl_expr_get(x, a, &len);
+
+				nftnl_expr_set(e, a, p, len);
+			}
+	} else if (strcmp(name, "connlimit") == 0) {
+		for (a = NFTNL_EXPR_CONNLIMIT_COUNT;
+		    a <= NFTNL_EXPR_CONNLIMIT_FLAGS; a++)
+			if (nftnl_expr_is_set(x, a))
+				nftnl_expr_set_u32(e, a,
+				    nftnl_expr_get_u32(x, a));
+	} else if (strcmp(name, "counter") != 0) {
+		nftnl_expr_free(e);
+		return NULL;
+	}
+	return e;
+}
+
+/*
+ * The kernel reports a dynset without timeout as "timeout 0", and
+ * refuses that attribute on a set without timeouts: rebuild such
+ * dynsets without it.  Other expressions move over unchanged.
+ */
+static struct nftnl_rule *
+rule_for_restore(struct nftnl_rule *r)
+{
+	static const uint16_t ra[] = { NFTNL_RULE_TABLE, NFTNL_RULE_CHAIN,
+	    NFTNL_RULE_FAMILY, NFTNL_RULE_USERDATA, NFTNL_RULE_COMPAT_PROTO,
+	    NFTNL_RULE_COMPAT_FLAGS };
+	struct nftnl_rule *n = nftnl_rule_alloc();
+	struct nftnl_expr_iter *it;
+	struct nftnl_expr *e, *d, *in = NULL;
+	uint32_t len;
+	const void *p;
+	size_t i;
+
+	for (i = 0; i < sizeof(ra) / sizeof(ra[0]); i++)
+		if (nftnl_rule_is_set(r, ra[i])) {
+			p = nftnl_rule_get_data(r, ra[i], &len);
+			nftnl_rule_set_data(n, ra[i], p, len);
+		}
+	it = nftnl_expr_iter_create(r);
+	while ((e = nftnl_expr_iter_next(it)) != NULL) {
+		if (strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME),
+		    "dynset") == 0 && nftnl_expr_is_set(e,
+		    NFTNL_EXPR_DYNSET_TIMEOUT) && nftnl_expr_get_u64(e,
+		    NFTNL_EXPR_DYNSET_TIMEOUT) == 0 &&
+		    (!nftnl_expr_is_set(e, NFTNL_EXPR_DYNSET_EXPR) ||
+		    (in = inner_copy(nftnl_expr_get(e, NFTNL_EXPR_DYNSET_EXPR,
+		    &len))) != NULL)) {
+			d = nftnl_expr_alloc("dynset");
+			nftnl_expr_set_u32(d, NFTNL_EXPR_DYNSET_SREG_KEY,
+			    nftnl_expr_get_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY));
+			nftnl_expr_set_u32(d, NFTNL_EXPR_DYNSET_OP,
+			    nftnl_expr_get_u32(e, NFTNL_EXPR_DYNSET_OP));
+			nftnl_expr_set_str(d, NFTNL_EXPR_DYNSET_SET_NAME,
+			    nftnl_expr_get_str(e, NFTNL_EXPR_DYNSET_SET_NAME));
+			if (nftnl_expr_is_set(e, NFTNL_EXPR_DYNSET_SREG_DATA))
+				nftnl_expr_set_u32(d,
+				    NFTNL_EXPR_DYNSET_SREG_DATA,
+				    nftnl_expr_get_u32(e,
+				    NFTNL_EXPR_DYNSET_SREG_DATA));
+			if (nftnl_expr_is_set(e, NFTNL_EXPR_DYNSET_EXPR))
+				nftnl_expr_set(d, NFTNL_EXPR_DYNSET_EXPR, in, 0);
+			nftnl_rule_add_expr(n, d);
+			continue;
+		}
+		nftnl_rule_del_expr(e);
+		nftnl_rule_add_expr(n, e);
+	}
+	nftnl_expr_iter_destroy(it);
+	nftnl_rule_free(r);
+	return n;
+}
+
 int
 nlb_restore(struct nlview *v, uint32_t seq0, struct nlbatch *b)
 {
@@ -2323,7 +2410,7 @@ nlb_restore(struct nlview *v, uint32_t seq0, struct nlbatch *b)
 			}
 		}
 		for (i = 0; i < v->nrules; i++) {
-			r = v->rules[i].r;
+			r = v->rules[i].r = rule_for_restore(v->rules[i].r);
 			nftnl_rule_unset(r, NFTNL_RULE_HANDLE);
 			nftnl_rule_unset(r, NFTNL_RULE_POSITION);
 			nftnl_rule_unset(r, NFTNL_RULE_ID);
