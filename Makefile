@@ -20,7 +20,8 @@ SAN	?=
 # Debian 12 packages the build, the tests and the demo need.
 DEB_PKGS = build-essential pkg-config flex bison check libsubunit-dev \
 	libxml2-dev libxml2-utils libidn-dev libstrophe-dev libnftnl-dev \
-	libmnl-dev libnetfilter-queue-dev nftables iptables ipset iproute2 jq time
+	libmnl-dev libnetfilter-queue-dev nftables iptables ipset iproute2 jq time \
+	socat iputils-ping
 
 PKGS	= libxml-2.0 libidn libstrophe libnftnl libmnl
 
