@@ -19,6 +19,7 @@
 
 #include "backend.h"
 #include "compile.h"
+#include "netlink.h"
 #include "push.h"
 
 enum exit_code {
@@ -34,6 +35,9 @@ static const char usage_text[] =
 "       xmppfwc explain [-I DIR] FILE PROBE\n"
 "       xmppfwc push --jid JID [--password-file F] [--server HOST[:PORT]]\n"
 "                    [--ca-file F] [--insecure] [--dry-run] [--timeout S] FILE\n"
+"       xmppfwc apply [--dry-run] [--confirm SECONDS] [--force] FILE\n"
+"       xmppfwc apply --confirm-ok [FILE]\n"
+"       xmppfwc diff FILE\n"
 "       xmppfwc targets\n"
 "       xmppfwc --version\n"
 "\n"
@@ -366,12 +370,14 @@ cmd_explain(int argc, char **argv)
 }
 
 /*
- * Commands that act on the world with a compiled policy (push): the
- * policy FILE is the last argument, the command's own options come
- * before it and are parsed by the command.
+ * Commands that act on the world with a compiled policy (push, apply,
+ * diff): the policy FILE is the last argument, the command's own options
+ * come before it and are parsed by the command.  With file_optional, a
+ * command line ending in an option ("apply --confirm-ok") runs the
+ * command without a model.
  */
 static int
-cmd_deploy(int argc, char **argv,
+cmd_deploy(int argc, char **argv, bool file_optional,
     int (*fn)(const struct model *, int, char *[]))
 {
 	struct roots roots = { .n = 0 };
@@ -379,6 +385,9 @@ cmd_deploy(int argc, char **argv,
 	struct ctx c;
 	int rc;
 
+	if (file_optional && argc >= 2 && argv[argc - 1][0] == '-' &&
+	    strcmp(argv[argc - 1], "-") != 0)
+		return fn(NULL, argc, argv);
 	if (argc < 2)
 		return usage();
 	ctx_init(&c);
@@ -419,9 +428,13 @@ main(int argc, char *argv[])
 	if (strcmp(argv[1], "explain") == 0)
 		return cmd_explain(argc - 1, argv + 1);
 	if (strcmp(argv[1], "push") == 0)
-		return cmd_deploy(argc - 1, argv + 1, push_command);
+		return cmd_deploy(argc - 1, argv + 1, false, push_command);
 	if (strcmp(argv[1], "targets") == 0)
 		return cmd_targets();
+	if (strcmp(argv[1], "apply") == 0)
+		return cmd_deploy(argc - 1, argv + 1, true, apply_command);
+	if (strcmp(argv[1], "diff") == 0)
+		return cmd_deploy(argc - 1, argv + 1, false, diff_command);
 	if (strcmp(argv[1], "compile") == 0)
 		return cmd_compile(argc - 1, argv + 1);
 	return cmd_compile(argc, argv);
