@@ -786,7 +786,7 @@ set_named(struct session *s, bool active, const char *name)
 	xmlDocPtr doc;
 	xmlNodePtr iq;
 	xmpp_stanza_t *r;
-	char id[32], what[256];
+	char id[32], what[256], cond[512];
 
 	iq = iq_begin(s, &doc, "set", id, sizeof(id));
 	if (active)
@@ -795,8 +795,16 @@ set_named(struct session *s, bool active, const char *name)
 		xep0016_add_default(iq, name);
 	snprintf(what, sizeof(what), "making \"%s\" the %s list", name,
 	    active ? "active" : "default");
-	if ((r = request_ok(s, doc, id, what, NULL, 0)) == NULL)
+	if ((r = request_ok(s, doc, id, what, cond, sizeof(cond))) == NULL) {
+		if (strncmp(cond, "conflict", 8) == 0)
+			return fail("%s: the server refused: %s; another "
+			    "session of this account is online and uses the "
+			    "default list (XEP-0016 3.4): close it, push again",
+			    what, cond);
+		if (cond[0] != '\0')
+			return fail("%s: the server refused: %s", what, cond);
 		return PUSH_SERVER;
+	}
 	xmpp_stanza_release(r);
 	return PUSH_OK;
 }
