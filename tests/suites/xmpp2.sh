@@ -131,8 +131,8 @@ done
 ok "prosody $(dpkg-query -W -f='${Version}' prosody) started on 127.0.0.1:$C2S in $(($(date +%s) - t0)) s (pid $PID)"
 
 rnd() { od -An -N8 -tx8 /dev/urandom | tr -d ' \n'; }
-for u in alice@a.test erin@a.test dave@a.test gina@a.test carol@a.test \
-    bob@b.test mallory@b.test cora@c.test dora@d.test eve@e.test; do
+for u in alice@a.test erin@a.test dave@a.test gina@a.test henry@a.test \
+    carol@a.test bob@b.test mallory@b.test cora@c.test dora@d.test eve@e.test; do
 	pw=$(rnd)
 	asprosody prosodyctl --config "$T/prosody.cfg.lua" register \
 	    "${u%@*}" "${u#*@}" "$pw" >/dev/null 2>&1 ||
@@ -140,7 +140,7 @@ for u in alice@a.test erin@a.test dave@a.test gina@a.test carol@a.test \
 	printf '%s\n' "$pw" > "$T/pw.${u%@*}"
 	chmod 600 "$T/pw.${u%@*}"
 done
-ok "registered 10 accounts on 5 virtual hosts"
+ok "registered 11 accounts on 5 virtual hosts"
 
 export XMSG_SERVER="127.0.0.1:$C2S" XMSG_CA="$T/cert.pem"
 push() {	# push USER POLICY [OPTIONS...]: output in $T/out, rc in $rc
@@ -272,6 +272,27 @@ if [ $r1 -eq 0 ] && [ $rc -eq 0 ] && grep_out 'no change' &&
     grep -q 'privacy list "urn:xmpp:whitelist": unchanged' "$T/out1"; then
 	ok "whitelist + XEP-0191 on one account: list untouched, second push no change"
 else nok "whitelist + block (rc $r1/$rc)"; cat "$T/out1"; show; fi
+
+# JIDs at the edges of what xmppfwc accepts: taken (no bad-request, no
+# jid-malformed) and read back unchanged, as on ejabberd.
+cat > "$T/edge.xfw" <<'EOF'
+xfw 1
+xmpp {
+	list "edge" default {
+		deny jid { "user@[::1]", "x@-bad-.test", "u@x_y.test", "x@1.2.3.4", "a/b@x.test" }
+	}
+	block { "user@[::1]", "x@-bad-.test", "u@x_y.test", "x@1.2.3.4", "a/b@x.test", "é@x.test" }
+}
+EOF
+chmod 644 "$T/edge.xfw"
+push henry@a.test "$T/edge.xfw"
+r1=$rc
+cp "$T/out" "$T/out1"
+push henry@a.test "$T/edge.xfw"
+if [ $r1 -eq 0 ] && [ $rc -eq 0 ] && grep -q 'read back and verified' "$T/out1" &&
+    grep_out 'no change'; then
+	ok "edge-case JIDs accepted and read back, then no change"
+else nok "edge-case JIDs (rc $r1/$rc)"; cat "$T/out1"; show; fi
 
 # --- error paths -----------------------------------------------------------------
 # conflict: XEP-0016 3.4, the default list changed while another
