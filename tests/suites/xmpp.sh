@@ -264,6 +264,12 @@ else nok "whitelist: carol@a.test got through"; cat "$T/recv" "$T/sent"; fi
 if delivered bob@b.test; then
 	ok "whitelist: message from listed host b.test delivered"
 else nok "whitelist: bob@b.test not delivered"; cat "$T/recv" "$T/sent"; fi
+# A list item with no stanza kind covers outgoing stanzas too (XEP-0016
+# 2.13): the owner's own message to an unlisted host is refused.
+deliver carol@a.test alice@a.test
+if ! delivered alice@a.test && grep -q '^alice@a.test error not-acceptable$' "$T/sent"; then
+	ok "whitelist: owner's message to unlisted host refused (not-acceptable)"
+else nok "whitelist: alice's outgoing message"; cat "$T/recv" "$T/sent"; fi
 
 # --- blocklist as a privacy list -----------------------------------------------
 push erin@a.test "$T/blocklist.xfw"
