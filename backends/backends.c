@@ -9,11 +9,13 @@
 extern const struct backend backend_json;
 extern const struct backend backend_xep0016;
 extern const struct backend backend_xep0191;
+extern const struct backend backend_nfqueue;
 
 const struct backend *const backends[] = {
 	&backend_json,
 	&backend_xep0016,
 	&backend_xep0191,
+	&backend_nfqueue,
 	NULL
 };
 

@@ -26,31 +26,6 @@
 /* ------------------------------------------------------------------ */
 /* containment                                                         */
 
-static u128
-p6(const struct pfx6 *p)
-{
-	u128 v = 0;
-	int i;
-
-	for (i = 0; i < 16; i++)
-		v = (v << 8) | p->addr[i];
-	return v;
-}
-
-static uint32_t
-last4(const struct pfx4 *p)
-{
-	return p->len == 0 ? UINT32_MAX :
-	    p->addr | (uint32_t)(((uint64_t)1 << (32 - p->len)) - 1);
-}
-
-static u128
-last6(const struct pfx6 *p)
-{
-	return p->len == 0 ? ~(u128)0 :
-	    p6(p) | ((((u128)1) << (128 - p->len)) - 1);
-}
-
 /* Does a contain b, for the families in fam?  NULL is any. */
 static bool
 set_contains(const struct addrset *a, const struct addrset *b, unsigned fam)
@@ -63,19 +38,22 @@ set_contains(const struct addrset *a, const struct addrset *b, unsigned fam)
 		return false;
 	if (fam & FAM_V4) {
 		for (i = 0, k = 0; i < b->n4; i++) {
-			while (k < a->n4 && last4(&a->v4[k]) < b->v4[i].addr)
+			while (k < a->n4 &&
+			    pfx4_last(&a->v4[k]) < b->v4[i].addr)
 				k++;
 			if (k == a->n4 || a->v4[k].addr > b->v4[i].addr ||
-			    last4(&a->v4[k]) < last4(&b->v4[i]))
+			    pfx4_last(&a->v4[k]) < pfx4_last(&b->v4[i]))
 				return false;
 		}
 	}
 	if (fam & FAM_V6) {
 		for (i = 0, k = 0; i < b->n6; i++) {
-			while (k < a->n6 && last6(&a->v6[k]) < p6(&b->v6[i]))
+			while (k < a->n6 &&
+			    pfx6_last(&a->v6[k]) < pfx6_first(&b->v6[i]))
 				k++;
-			if (k == a->n6 || p6(&a->v6[k]) > p6(&b->v6[i]) ||
-			    last6(&a->v6[k]) < last6(&b->v6[i]))
+			if (k == a->n6 ||
+			    pfx6_first(&a->v6[k]) > pfx6_first(&b->v6[i]) ||
+			    pfx6_last(&a->v6[k]) < pfx6_last(&b->v6[i]))
 				return false;
 		}
 	}
@@ -238,7 +216,7 @@ single_prefix(const struct addrset *s, struct key *k)
 		k->len = s->v4[0].len;
 	} else {
 		k->fam = FAM_V6;
-		k->addr = p6(&s->v6[0]);
+		k->addr = pfx6_first(&s->v6[0]);
 		k->len = s->v6[0].len;
 	}
 	return true;
@@ -278,12 +256,12 @@ hull(const struct addrset *s, unsigned fam, u128 *addr, unsigned *len)
 		if (s->n4 == 0)
 			return false;
 		lo = s->v4[0].addr;
-		hi = last4(&s->v4[s->n4 - 1]);
+		hi = pfx4_last(&s->v4[s->n4 - 1]);
 	} else {
 		if (s->n6 == 0)
 			return false;
-		lo = p6(&s->v6[0]);
-		hi = last6(&s->v6[s->n6 - 1]);
+		lo = pfx6_first(&s->v6[0]);
+		hi = pfx6_last(&s->v6[s->n6 - 1]);
 	}
 	diff = lo ^ hi;
 	for (l = bits; diff != 0; l--)

@@ -98,6 +98,19 @@ void		 addrval_normalise(struct addrval *);
 struct addrset	*addrset_from(struct arena *, const struct addrval *,
 		    const char *, struct srcloc);
 void		 addrval_free(struct addrval *);
+uint32_t	 pfx4_last(const struct pfx4 *);
+u128		 pfx6_first(const struct pfx6 *);
+u128		 pfx6_last(const struct pfx6 *);
+
+/* Names of bit flags (states, stanza kinds), for parsing and printing. */
+struct flagname {
+	const char	*name;
+	unsigned	 bit;
+};
+extern const struct flagname state_flags[5];
+extern const struct flagname stanza_flags[4];
+/* The bit of a name in a table, or 0. */
+unsigned	 flag_lookup(const struct flagname *, size_t, const char *);
 
 /* jid.c */
 const char	*jid_normalise(struct ctx *, const char *, struct loc,

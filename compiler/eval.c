@@ -23,28 +23,15 @@ in_set4(const struct addrset *s, uint32_t a)
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		const struct pfx4 *p = &s->v4[mid];
-		uint32_t last = p->len == 0 ? UINT32_MAX :
-		    p->addr | (uint32_t)(((uint64_t)1 << (32 - p->len)) - 1);
 
 		if (a < p->addr)
 			hi = mid;
-		else if (a > last)
+		else if (a > pfx4_last(p))
 			lo = mid + 1;
 		else
 			return true;
 	}
 	return false;
-}
-
-static u128
-pfx6_value(const struct pfx6 *p)
-{
-	u128 v = 0;
-	int i;
-
-	for (i = 0; i < 16; i++)
-		v = (v << 8) | p->addr[i];
-	return v;
 }
 
 static bool
@@ -55,13 +42,10 @@ in_set6(const struct addrset *s, u128 a)
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		const struct pfx6 *p = &s->v6[mid];
-		u128 first = pfx6_value(p);
-		u128 last = p->len == 0 ? ~(u128)0 :
-		    first | ((((u128)1) << (128 - p->len)) - 1);
 
-		if (a < first)
+		if (a < pfx6_first(p))
 			hi = mid;
-		else if (a > last)
+		else if (a > pfx6_last(p))
 			lo = mid + 1;
 		else
 			return true;

@@ -167,20 +167,10 @@ packet_probe(struct program *p, const struct clauses *cl, struct packet *pk)
 	pk->state = CT_NEW;
 	if (cl->vals[CL_STATE] != NULL) {
 		struct value *v = single(c, cl->vals[CL_STATE], "state");
-		static const char *const names[] = { "new", "established",
-		    "related", "invalid", "untracked" };
-		unsigned i;
-		bool found = false;
 
 		if (v == NULL)
 			return false;
-		for (i = 0; i < 5; i++) {
-			if (strcmp(v->text, names[i]) == 0) {
-				pk->state = 1u << i;
-				found = true;
-			}
-		}
-		if (!found) {
+		if ((pk->state = flag_lookup(state_flags, 5, v->text)) == 0) {
 			error(c, v->loc, "unknown connection state '%s'",
 			    v->text);
 			ok = false;
@@ -203,10 +193,7 @@ stanza_probe(struct program *p, const struct clauses *cl, const char *kind,
 	if (!clauses_ok(c, cl, STANZA_CLAUSES, "a stanza expect"))
 		return false;
 	pr->kind = PROBE_STANZA;
-	pr->st.kind = strcmp(kind, "message") == 0 ? STANZA_MESSAGE :
-	    strcmp(kind, "iq") == 0 ? STANZA_IQ :
-	    strcmp(kind, "presence-in") == 0 ? STANZA_PRESENCE_IN :
-	    STANZA_PRESENCE_OUT;
+	pr->st.kind = flag_lookup(stanza_flags, 4, kind);
 	if (cl->val[CL_LIST] == NULL) {
 		error(c, cl->loc[CL_KIND], "a stanza expect names the list: "
 		    "list \"NAME\"");
@@ -280,9 +267,7 @@ make_probe(struct program *p, struct stmt *s, struct probe *pr)
 	}
 	if (strcmp(k->text, "stream") == 0)
 		return stream_probe(p, cl, pr);
-	if (strcmp(k->text, "message") == 0 || strcmp(k->text, "iq") == 0 ||
-	    strcmp(k->text, "presence-in") == 0 ||
-	    strcmp(k->text, "presence-out") == 0)
+	if (flag_lookup(stanza_flags, 4, k->text) != 0)
 		return stanza_probe(p, cl, k->text, pr);
 	error(p->ctx, k->loc, "unknown expect kind '%s' (a packet, message, "
 	    "iq, presence-in, presence-out or stream)", k->text);

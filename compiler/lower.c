@@ -223,32 +223,24 @@ set_families(const struct addrset *s)
 	return (s->n4 ? FAM_V4 : 0) | (s->n6 ? FAM_V6 : 0);
 }
 
+/* Parse names from a flag table into a mask; unknown names are errors. */
 static int
-parse_states(struct lower *L, struct values *vs, unsigned *out)
+parse_flags(struct lower *L, struct values *vs, const struct flagname *t,
+    size_t n, unsigned *out, const char *what, const char *known)
 {
-	static const struct {
-		const char *name;
-		unsigned bit;
-	} st[] = {
-		{ "new", CT_NEW }, { "established", CT_ESTABLISHED },
-		{ "related", CT_RELATED }, { "invalid", CT_INVALID },
-		{ "untracked", CT_UNTRACKED },
-	};
-	size_t i, k;
+	unsigned bit;
+	size_t i;
 	int errs = 0;
 
 	for (i = 0; i < vs->n; i++) {
-		for (k = 0; k < sizeof(st) / sizeof(st[0]); k++)
-			if (strcmp(vs->v[i]->text, st[k].name) == 0)
-				break;
-		if (k == sizeof(st) / sizeof(st[0]) ||
-		    vs->v[i]->kind != VAL_WORD) {
-			error(L->c, vs->v[i]->loc, "unknown connection state "
-			    "'%s' (new, established, related, invalid, "
-			    "untracked)", vs->v[i]->text);
+		bit = vs->v[i]->kind == VAL_WORD ?
+		    flag_lookup(t, n, vs->v[i]->text) : 0;
+		if (bit == 0) {
+			error(L->c, vs->v[i]->loc, "unknown %s '%s' (%s)", what,
+			    vs->v[i]->text, known);
 			errs++;
 		} else
-			*out |= st[k].bit;
+			*out |= bit;
 	}
 	return errs;
 }
@@ -367,7 +359,9 @@ lower_rule(struct lower *L, struct stmt *s, enum layer layer)
 			r.protos = PROTO_TCP | PROTO_UDP;
 	}
 	if (cl->vals[CL_STATE] != NULL &&
-	    parse_states(L, cl->vals[CL_STATE], &r.states) != 0)
+	    parse_flags(L, cl->vals[CL_STATE], state_flags, 5, &r.states,
+	    "connection state", "new, established, related, invalid, "
+	    "untracked") != 0)
 		bad = true;
 	if ((v = cl->val[CL_LIMIT]) != NULL) {
 		r.limit.present = true;
@@ -508,35 +502,6 @@ list_name(struct lower *L, struct value *v)
 	return v->text;
 }
 
-static int
-parse_stanzas(struct lower *L, struct values *vs, unsigned *out)
-{
-	static const struct {
-		const char *name;
-		unsigned bit;
-	} k[] = {
-		{ "iq", STANZA_IQ }, { "message", STANZA_MESSAGE },
-		{ "presence-in", STANZA_PRESENCE_IN },
-		{ "presence-out", STANZA_PRESENCE_OUT },
-	};
-	size_t i, j;
-	int errs = 0;
-
-	for (i = 0; i < vs->n; i++) {
-		for (j = 0; j < sizeof(k) / sizeof(k[0]); j++)
-			if (strcmp(vs->v[i]->text, k[j].name) == 0)
-				break;
-		if (j == sizeof(k) / sizeof(k[0])) {
-			error(L->c, vs->v[i]->loc, "unknown stanza kind '%s' "
-			    "(message, iq, presence-in, presence-out)",
-			    vs->v[i]->text);
-			errs++;
-		} else
-			*out |= k[j].bit;
-	}
-	return errs;
-}
-
 struct items {
 	struct privacy_item	*v;
 	size_t			 n, cap;
@@ -578,7 +543,8 @@ lower_item(struct lower *L, struct stmt *s, struct items *it)
 		return;
 	}
 	if (cl->vals[CL_FOR] != NULL &&
-	    parse_stanzas(L, cl->vals[CL_FOR], &pi.stanzas) != 0)
+	    parse_flags(L, cl->vals[CL_FOR], stanza_flags, 4, &pi.stanzas,
+	    "stanza kind", "message, iq, presence-in, presence-out") != 0)
 		return;
 	if (kinds & C(CL_ALL)) {
 		pi.type = ITEM_ALL;

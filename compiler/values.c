@@ -145,6 +145,54 @@ addrval_merge(struct addrval *dst, const struct addrval *src)
 		push6(dst, src->v6[i].lo, src->v6[i].hi);
 }
 
+uint32_t
+pfx4_last(const struct pfx4 *p)
+{
+	return p->len == 0 ? UINT32_MAX :
+	    p->addr | (uint32_t)(((uint64_t)1 << (32 - p->len)) - 1);
+}
+
+u128
+pfx6_first(const struct pfx6 *p)
+{
+	u128 v = 0;
+	int i;
+
+	for (i = 0; i < 16; i++)
+		v = (v << 8) | p->addr[i];
+	return v;
+}
+
+u128
+pfx6_last(const struct pfx6 *p)
+{
+	return p->len == 0 ? ~(u128)0 :
+	    pfx6_first(p) | ((((u128)1) << (128 - p->len)) - 1);
+}
+
+const struct flagname state_flags[5] = {
+	{ "new", CT_NEW }, { "established", CT_ESTABLISHED },
+	{ "related", CT_RELATED }, { "invalid", CT_INVALID },
+	{ "untracked", CT_UNTRACKED },
+};
+
+const struct flagname stanza_flags[4] = {
+	{ "iq", STANZA_IQ }, { "message", STANZA_MESSAGE },
+	{ "presence-in", STANZA_PRESENCE_IN },
+	{ "presence-out", STANZA_PRESENCE_OUT },
+};
+
+unsigned
+flag_lookup(const struct flagname *t, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(t[i].name, name) == 0)
+			return t[i].bit;
+	return 0;
+}
+
 /* Split intervals into the fewest CIDR prefixes. */
 static size_t
 count_pfx4(uint32_t lo, uint32_t hi, struct pfx4 *out)
