@@ -274,6 +274,50 @@ reply_cb(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 	return 0;
 }
 
+/*
+ * The server tells every session of the account about a changed privacy
+ * list (XEP-0016 2.6) or blocklist (XEP-0191 4), this one included; the
+ * client acknowledges with a result.  Only pushes from the account itself
+ * (no from, or its bare JID) are answered.  The id goes out through
+ * libxml2's attribute escaping like everything else.
+ */
+static int
+push_ack_cb(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
+{
+	struct session *s = ud;
+	const char *id = xmpp_stanza_get_id(st), *from, *ns;
+	xmpp_stanza_t *c;
+	xmlDocPtr doc;
+	xmlNodePtr iq;
+	char *bare, *raw;
+	size_t len;
+	bool mine;
+
+	for (c = xmpp_stanza_get_children(st); c != NULL &&
+	    !xmpp_stanza_is_tag(c); c = xmpp_stanza_get_next(c))
+		;
+	if (id == NULL || c == NULL || (ns = xmpp_stanza_get_ns(c)) == NULL ||
+	    (strcmp(ns, STZ_NS_PRIVACY) != 0 && strcmp(ns, STZ_NS_BLOCK) != 0))
+		return 1;
+	if ((from = xmpp_stanza_get_from(st)) != NULL) {
+		bare = xmpp_jid_bare(s->ctx, xmpp_conn_get_bound_jid(conn));
+		mine = bare != NULL && strcmp(from, bare) == 0;
+		if (bare != NULL)
+			xmpp_free(s->ctx, bare);
+		if (!mine)
+			return 1;
+	}
+	doc = xmlNewDoc(X("1.0"));
+	iq = stz_iq_new(doc, NULL, "result", id);
+	if (from != NULL)
+		xmlNewProp(iq, X("to"), X(from));
+	raw = stz_node_string(iq, &len);
+	xmlFreeDoc(doc);
+	xmpp_send_raw(conn, raw, len);
+	free(raw);
+	return 1;
+}
+
 /* --- requests ------------------------------------------------------------ */
 
 /* A new request document: <iq type=TYPE id=xfw-push-N>. */
@@ -1188,6 +1232,7 @@ session_open(struct session *s, const struct popts *o, const char *pw)
 		return fail("authenticated with %s, not SCRAM: the server "
 		    "offers no SCRAM mechanism; refusing to go on",
 		    s->mech[0] != '\0' ? s->mech : "an unknown mechanism");
+	xmpp_handler_add(s->conn, push_ack_cb, NULL, "iq", "set", s);
 	printf("connected: %s over TLS (certificate %s), SASL %s\n",
 	    xmpp_conn_get_bound_jid(s->conn), o->insecure ? "NOT verified" :
 	    "verified", s->mech);

@@ -334,8 +334,15 @@ i=0
 until grep -q ready "$T/recv" 2>/dev/null; do
 	i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1
 done
+export XMPPFWC_DEBUG=1
 push gina@a.test "$T/blocklist.xfw"
+unset XMPPFWC_DEBUG
 kill "$rpid" 2>/dev/null; wait "$rpid" 2>/dev/null; rpid=""
+# ejabberd told this session about the new list; push acknowledged it.
+if grep -q 'RECV: <iq id="push[0-9]*" type="set"[^>]*from="gina@a.test"' "$T/out" &&
+    grep -q 'SENT: <iq xmlns="jabber:client" type="result" id="push[0-9]*" to="gina@a.test"/>' "$T/out"
+then ok "privacy list push from the server acknowledged (XEP-0016 2.6)"
+else nok "list push not acknowledged"; grep 'push[0-9]' "$T/out"; fi
 check "default changed with another session online: accepted (no conflict)" \
     eval '[ $rc -eq 0 ] && grep_out "default list: none -> \"blocklist\""'
 

@@ -332,8 +332,15 @@ check "no urn:xmpp:blocking advertised: exit 3" \
 
 # d.test: privacy lists, no blocking.  After a whitelist, disco is refused,
 # and the blocking IQ itself answers service-unavailable.
+export XMPPFWC_DEBUG=1
 push dora@d.test "$T/whitelist.xfw"
+unset XMPPFWC_DEBUG
 r1=$rc
+# Prosody told this session about the new list; push acknowledged it.
+if grep -q 'RECV: <iq id="push1"[^>]*type="set"' "$T/out" &&
+    grep -q 'SENT: <iq xmlns="jabber:client" type="result" id="push1"/>' "$T/out"
+then ok "privacy list push from the server acknowledged (XEP-0016 2.6)"
+else nok "list push not acknowledged"; grep 'push1' "$T/out"; fi
 push dora@d.test "$T/whitelist.xfw"
 check "privacy-only host: whitelist pushed, then no change" \
     eval '[ $r1 -eq 0 ] && [ $rc -eq 0 ] && grep_out "no change"'
