@@ -64,7 +64,7 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
-trap 'exit 2' INT TERM HUP
+trap 'exit 2' INT TERM HUP PIPE
 
 # Free loopback ports for c2s and the Erlang distribution.
 port_free() { ! ss -Htln "sport = :$1" 2>/dev/null | grep -q .; }

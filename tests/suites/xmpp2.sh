@@ -61,7 +61,7 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
-trap 'exit 2' INT TERM HUP
+trap 'exit 2' INT TERM HUP PIPE
 
 port_free() { ! ss -Htln "sport = :$1" 2>/dev/null | grep -q .; }
 pick_port() {
@@ -115,7 +115,10 @@ chmod 755 "$T"
 chown -R prosody: "$T"
 asprosody() { setpriv --reuid=prosody --regid=prosody --init-groups "$@"; }
 t0=$(date +%s)
-asprosody prosody -F --config "$T/prosody.cfg.lua" > "$T/stdout" 2>&1 &
+# Not through the shell function: "f &" would fork a subshell, and $!
+# would be its PID, not the server's.  setpriv execs prosody, same PID.
+setpriv --reuid=prosody --regid=prosody --init-groups \
+    prosody -F --config "$T/prosody.cfg.lua" > "$T/stdout" 2>&1 &
 PID=$!
 i=0
 until grep -q "Activated service 'c2s' on \[127.0.0.1\]:$C2S" \
@@ -128,6 +131,10 @@ until grep -q "Activated service 'c2s' on \[127.0.0.1\]:$C2S" \
 	fi
 	sleep 0.2
 done
+if [ "$(cat "$T/prosody.pid" 2>/dev/null)" != "$PID" ]; then
+	nok "prosody's pid file says $(cat "$T/prosody.pid" 2>/dev/null), not $PID"
+	exit 1
+fi
 ok "prosody $(dpkg-query -W -f='${Version}' prosody) started on 127.0.0.1:$C2S in $(($(date +%s) - t0)) s (pid $PID)"
 
 rnd() { od -An -N8 -tx8 /dev/urandom | tr -d ' \n'; }
