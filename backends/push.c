@@ -79,6 +79,8 @@ struct session {
 	struct timespec	 deadline;
 	long		 timeout;
 	const char	*domain;
+	bool		 nodisco;	/* disco#info refused: features unknown */
+	bool		 has_blocking;	/* urn:xmpp:blocking (maybe, if nodisco) */
 };
 
 static struct session *certfail_session;	/* libstrophe has no userdata
@@ -272,6 +274,50 @@ reply_cb(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 	return 0;
 }
 
+/*
+ * The server tells every session of the account about a changed privacy
+ * list (XEP-0016 2.6) or blocklist (XEP-0191 4), this one included; the
+ * client acknowledges with a result.  Only pushes from the account itself
+ * (no from, or its bare JID) are answered.  The id goes out through
+ * libxml2's attribute escaping like everything else.
+ */
+static int
+push_ack_cb(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
+{
+	struct session *s = ud;
+	const char *id = xmpp_stanza_get_id(st), *from, *ns;
+	xmpp_stanza_t *c;
+	xmlDocPtr doc;
+	xmlNodePtr iq;
+	char *bare, *raw;
+	size_t len;
+	bool mine;
+
+	for (c = xmpp_stanza_get_children(st); c != NULL &&
+	    !xmpp_stanza_is_tag(c); c = xmpp_stanza_get_next(c))
+		;
+	if (id == NULL || c == NULL || (ns = xmpp_stanza_get_ns(c)) == NULL ||
+	    (strcmp(ns, STZ_NS_PRIVACY) != 0 && strcmp(ns, STZ_NS_BLOCK) != 0))
+		return 1;
+	if ((from = xmpp_stanza_get_from(st)) != NULL) {
+		bare = xmpp_jid_bare(s->ctx, xmpp_conn_get_bound_jid(conn));
+		mine = bare != NULL && strcmp(from, bare) == 0;
+		if (bare != NULL)
+			xmpp_free(s->ctx, bare);
+		if (!mine)
+			return 1;
+	}
+	doc = xmlNewDoc(X("1.0"));
+	iq = stz_iq_new(doc, NULL, "result", id);
+	if (from != NULL)
+		xmlNewProp(iq, X("to"), X(from));
+	raw = stz_node_string(iq, &len);
+	xmlFreeDoc(doc);
+	xmpp_send_raw(conn, raw, len);
+	free(raw);
+	return 1;
+}
+
 /* --- requests ------------------------------------------------------------ */
 
 /* A new request document: <iq type=TYPE id=xfw-push-N>. */
@@ -392,27 +438,51 @@ has_feature(xmpp_stanza_t *q, const char *var)
 	return false;
 }
 
+/* A stanza error meaning "no such protocol here" (RFC 6120 8.3.3). */
+static bool
+unsupported(const char *cond)
+{
+	return strncmp(cond, "service-unavailable", 19) == 0 ||
+	    strncmp(cond, "feature-not-implemented", 23) == 0;
+}
+
+/*
+ * disco#info on the account's server.  Prosody applies the account's
+ * default privacy list to its own IQs to the server, so a whitelist
+ * ending in "deny all" makes it refuse this request with
+ * service-unavailable.  A refused disco is therefore a warning: the
+ * privacy and blocking requests themselves then show whether the server
+ * has the protocol (see unsupported()).
+ */
 static int
-check_features(struct session *s, bool privacy, bool blocking,
-    bool *has_blocking)
+check_features(struct session *s, bool privacy, bool blocking)
 {
 	xmlDocPtr doc;
 	xmlNodePtr iq;
 	xmpp_stanza_t *r, *q;
-	char id[32];
+	char id[32], cond[512];
 	int rc = PUSH_OK;
 
 	iq = iq_begin(s, &doc, "get", id, sizeof(id));
 	xmlNewProp(iq, X("to"), X(s->domain));
 	stz_child_ns(iq, "query", NS_DISCO);
-	if ((r = request_ok(s, doc, id, "service discovery", NULL, 0)) == NULL)
-		return PUSH_SERVER;
+	if ((r = request_ok(s, doc, id, "service discovery", cond,
+	    sizeof(cond))) == NULL) {
+		if (cond[0] == '\0')
+			return PUSH_SERVER;
+		fprintf(stderr, "xmppfwc push: warning: service discovery on "
+		    "%s refused: %s; going on (the account's own privacy "
+		    "list may deny IQs to its server)\n", s->domain, cond);
+		s->nodisco = true;
+		s->has_blocking = true;		/* to be found out */
+		return PUSH_OK;
+	}
 	q = xmpp_stanza_get_child_by_name_and_ns(r, "query", NS_DISCO);
-	*has_blocking = q != NULL && has_feature(q, STZ_NS_BLOCK);
+	s->has_blocking = q != NULL && has_feature(q, STZ_NS_BLOCK);
 	if (privacy && (q == NULL || !has_feature(q, STZ_NS_PRIVACY)))
 		rc = fail("server %s does not advertise %s (XEP-0016 privacy "
 		    "lists)", s->domain, STZ_NS_PRIVACY);
-	if (blocking && !*has_blocking)
+	if (blocking && !s->has_blocking)
 		rc = fail("server %s does not advertise %s (XEP-0191 "
 		    "blocking)", s->domain, STZ_NS_BLOCK);
 	xmpp_stanza_release(r);
@@ -451,7 +521,11 @@ fetch_names(struct session *s, struct names *nm)
 		/* Some servers answer item-not-found when there is none. */
 		if (strncmp(cond, "item-not-found", 14) == 0)
 			return PUSH_OK;
-		if (cond[0] != '\0')
+		if (unsupported(cond))
+			fail("server %s does not support %s (XEP-0016 privacy "
+			    "lists): it answered %s", s->domain,
+			    STZ_NS_PRIVACY, cond);
+		else if (cond[0] != '\0')
 			fail("fetching the privacy lists: the server refused: "
 			    "%s", cond);
 		return PUSH_SERVER;
@@ -608,21 +682,38 @@ jids_has(const struct jids *j, const char *jid)
 	    sizeof(char *), cmpstrp) != NULL;
 }
 
+/*
+ * optional: the blocklist only helps (push_lists, ejabberd's block
+ * items); a server without XEP-0191 then means an empty one.
+ */
 static int
-fetch_blocklist(struct session *s, struct jids *j)
+fetch_blocklist(struct session *s, struct jids *j, bool optional)
 {
 	xmlDocPtr doc;
 	xmlNodePtr iq;
 	xmpp_stanza_t *r, *b, *c;
 	const char *jid;
-	char id[32];
+	char id[32], cond[512];
 
 	memset(j, 0, sizeof(*j));
 	iq = iq_begin(s, &doc, "get", id, sizeof(id));
 	stz_child_ns(iq, "blocklist", STZ_NS_BLOCK);
-	if ((r = request_ok(s, doc, id, "fetching the blocklist", NULL,
-	    0)) == NULL)
+	if ((r = request_ok(s, doc, id, "fetching the blocklist", cond,
+	    sizeof(cond))) == NULL) {
+		if (unsupported(cond)) {
+			if (optional) {
+				s->has_blocking = false;
+				return PUSH_OK;
+			}
+			return fail("server %s does not support %s (XEP-0191 "
+			    "blocking): it answered %s", s->domain,
+			    STZ_NS_BLOCK, cond);
+		}
+		if (cond[0] != '\0')
+			fail("fetching the blocklist: the server refused: %s",
+			    cond);
 		return PUSH_SERVER;
+	}
 	b = xmpp_stanza_get_child_by_name_and_ns(r, "blocklist",
 	    STZ_NS_BLOCK);
 	for (c = b != NULL ? xmpp_stanza_get_children(b) : NULL; c != NULL;
@@ -739,7 +830,7 @@ set_named(struct session *s, bool active, const char *name)
 	xmlDocPtr doc;
 	xmlNodePtr iq;
 	xmpp_stanza_t *r;
-	char id[32], what[256];
+	char id[32], what[256], cond[512];
 
 	iq = iq_begin(s, &doc, "set", id, sizeof(id));
 	if (active)
@@ -748,8 +839,16 @@ set_named(struct session *s, bool active, const char *name)
 		xep0016_add_default(iq, name);
 	snprintf(what, sizeof(what), "making \"%s\" the %s list", name,
 	    active ? "active" : "default");
-	if ((r = request_ok(s, doc, id, what, NULL, 0)) == NULL)
+	if ((r = request_ok(s, doc, id, what, cond, sizeof(cond))) == NULL) {
+		if (strncmp(cond, "conflict", 8) == 0)
+			return fail("%s: the server refused: %s; another "
+			    "session of this account is online and uses the "
+			    "default list (XEP-0016 3.4): close it, push again",
+			    what, cond);
+		if (cond[0] != '\0')
+			return fail("%s: the server refused: %s", what, cond);
 		return PUSH_SERVER;
+	}
 	xmpp_stanza_release(r);
 	return PUSH_OK;
 }
@@ -829,8 +928,8 @@ model_blocks(const struct model *m, const char *jid)
  * is set, push it and read it back.
  */
 static int
-push_lists(struct session *s, const struct model *m, bool has_blocking,
-    bool apply, size_t *changes)
+push_lists(struct session *s, const struct model *m, bool apply,
+    size_t *changes)
 {
 	const struct privacy_list *def = default_list(m), *act;
 	struct names nm;
@@ -842,7 +941,8 @@ push_lists(struct session *s, const struct model *m, bool has_blocking,
 
 	if ((rc = fetch_names(s, &nm)) != PUSH_OK)
 		return rc;
-	if (has_blocking && (rc = fetch_blocklist(s, &blocked)) != PUSH_OK)
+	if (s->has_blocking && (rc = fetch_blocklist(s, &blocked, true)) !=
+	    PUSH_OK)
 		return rc;
 	cur = arena_alloc(&s->arena, (m->nlists + 1) * sizeof(*cur));
 	dirty = arena_alloc(&s->arena, (m->nlists + 1) * sizeof(*dirty));
@@ -918,7 +1018,8 @@ push_lists(struct session *s, const struct model *m, bool has_blocking,
 	if (def != NULL && (nm.def == NULL || strcmp(nm.def, def->name) != 0))
 		return fail("read back: the default list is \"%s\", not "
 		    "\"%s\"", nm.def != NULL ? nm.def : "(none)", def->name);
-	if (has_blocking && (rc = fetch_blocklist(s, &blocked)) != PUSH_OK)
+	if (s->has_blocking && (rc = fetch_blocklist(s, &blocked, true)) !=
+	    PUSH_OK)
 		return rc;
 	for (i = 0; i < m->nlists; i++) {
 		if ((rc = fetch_list(s, m->lists[i].name, &cur[i])) != PUSH_OK)
@@ -946,7 +1047,7 @@ push_blocking(struct session *s, const struct model *m, bool apply,
 	size_t i, na = 0, nd = 0;
 	int rc;
 
-	if ((rc = fetch_blocklist(s, &cur)) != PUSH_OK)
+	if ((rc = fetch_blocklist(s, &cur, false)) != PUSH_OK)
 		return rc;
 	add = arena_alloc(&s->arena, (m->block.n + 1) * sizeof(char *));
 	del = arena_alloc(&s->arena, (cur.n + 1) * sizeof(char *));
@@ -979,7 +1080,7 @@ push_blocking(struct session *s, const struct model *m, bool apply,
 		return rc;
 
 	/* Read back. */
-	if ((rc = fetch_blocklist(s, &cur)) != PUSH_OK)
+	if ((rc = fetch_blocklist(s, &cur, false)) != PUSH_OK)
 		return rc;
 	for (i = 0; i < m->block.n; i++)
 		if (!jids_has(&cur, m->block.jids[i]))
@@ -1131,6 +1232,7 @@ session_open(struct session *s, const struct popts *o, const char *pw)
 		return fail("authenticated with %s, not SCRAM: the server "
 		    "offers no SCRAM mechanism; refusing to go on",
 		    s->mech[0] != '\0' ? s->mech : "an unknown mechanism");
+	xmpp_handler_add(s->conn, push_ack_cb, NULL, "iq", "set", s);
 	printf("connected: %s over TLS (certificate %s), SASL %s\n",
 	    xmpp_conn_get_bound_jid(s->conn), o->insecure ? "NOT verified" :
 	    "verified", s->mech);
@@ -1234,7 +1336,7 @@ push_command(const struct model *m, int argc, char *argv[])
 	struct popts o;
 	struct session s;
 	char pw[1024], *dom;
-	bool manage_block, has_blocking = false;
+	bool manage_block;
 	size_t changes = 0;
 	int rc;
 
@@ -1276,11 +1378,9 @@ push_command(const struct model *m, int argc, char *argv[])
 	if (session_open(&s, &o, pw) != PUSH_OK)
 		goto out;
 	explicit_bzero(pw, sizeof(pw));
-	if (check_features(&s, m->nlists > 0, manage_block, &has_blocking) !=
-	    PUSH_OK)
+	if (check_features(&s, m->nlists > 0, manage_block) != PUSH_OK)
 		goto out;
-	if (m->nlists > 0 && push_lists(&s, m, has_blocking, !o.dryrun,
-	    &changes) != PUSH_OK)
+	if (m->nlists > 0 && push_lists(&s, m, !o.dryrun, &changes) != PUSH_OK)
 		goto out;
 	if (manage_block && push_blocking(&s, m, !o.dryrun, &changes) !=
 	    PUSH_OK)
