@@ -13,7 +13,7 @@
  * protocol, and the same comments ("file:line[ text]") carried in the
  * rule userdata as nft does, so "nft list table" reads the same and a
  * kernel refusal maps back to the policy line.  Netlink needs no
- * quoting; free text still passes through nl_text(), the same filter
+ * quoting; free text still passes through kern_text() (kernel.c), the same filter
  * as the text backend, so both backends store identical comments.
  */
 #include <sys/socket.h>
@@ -36,13 +36,13 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 
+#include "kernel.h"
 #include "nlbuild.h"
 
 #define FAMILY		NFPROTO_INET
-#define NFT_COMMENT_MAX	127
-#define NFT_LOGPFX_MAX	127
-#define NAME_MAX_	64
-#define INLINE_MAX	8		/* as KERN_INLINE_MAX */
+#define NFT_COMMENT_MAX	KERN_NFT_COMMENT_MAX
+#define NFT_LOGPFX_MAX	KERN_NFT_LOGPFX_MAX
+#define NAME_MAX_	KERN_NAME_MAX
 #define ELEMS_PER_MSG	1024
 #define MSG_ROOM	(128 * 1024)
 
@@ -107,111 +107,10 @@ xstrdup_(const char *s)
 	return d;
 }
 
-/* ------------------------------------------------------------------ */
-/* Text: the one filter for policy text stored in the kernel.          */
-
-static size_t
-utf8_len(const unsigned char *s)
-{
-	size_t n, i;
-	unsigned cp;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		cp = s[0] & 0x07;
-	} else
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
-/* Same rule as kern_text(): printable ASCII but " \ ' ` $ ; #, and
- * valid UTF-8; anything else becomes '_'.  False if it did not fit. */
-static bool
-nl_text(char *dst, size_t n, const char *src)
-{
-	const unsigned char *s = (const unsigned char *)src;
-	size_t o = 0, l;
-
-	while (*s != '\0') {
-		l = *s >= 0x80 ? utf8_len(s) : 1;
-		if (l == 0)
-			l = 1;
-		if (o + l >= n) {
-			dst[o] = '\0';
-			return false;
-		}
-		if (l > 1) {
-			memcpy(dst + o, s, l);
-			o += l;
-		} else if (*s >= 0x80 || *s < 0x20 || *s == 0x7f ||
-		    strchr("\"\\'`$;#", *s) != NULL)
-			dst[o++] = '_';
-		else
-			dst[o++] = (char)*s;
-		s += l;
-	}
-	dst[o] = '\0';
-	return true;
-}
-
-static bool
-ident_ok(const char *s, size_t max)
-{
-	size_t i;
-
-	if (s == NULL || !((s[0] >= 'A' && s[0] <= 'Z') ||
-	    (s[0] >= 'a' && s[0] <= 'z') || s[0] == '_'))
-		return false;
-	for (i = 1; s[i] != '\0'; i++)
-		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
-			return false;
-	return i <= max;
-}
-
-static bool
-iface_ok(const char *s)
-{
-	size_t i;
-
-	if (s == NULL || s[0] == '\0')
-		return false;
-	for (i = 0; s[i] != '\0'; i++)
-		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
-		    s[i] == '.' || s[i] == '-' || s[i] == '+'))
-			return false;
-	return i <= 15;
-}
-
 const char *
 nlb_table(const struct model *m, FILE *err)
 {
-	const char *t = m->opt.table != NULL ? m->opt.table : "xmppfw";
-
-	if (!ident_ok(t, 16)) {
-		fprintf(err, "%s: error: option table \"%.40s\" must match "
-		    "[A-Za-z_][A-Za-z0-9_-]* and be at most 16 chars\n",
-		    m->source != NULL ? m->source : "xmppfwc", t);
-		return NULL;
-	}
-	return t;
+	return kern_table(m, err);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1061,31 +960,10 @@ nb_error(struct nb *k, const struct srcloc *loc, const char *fmt, ...)
 	k->nerr++;
 }
 
-static size_t
-set_count(const struct addrset *s, unsigned fam)
-{
-	return fam == FAM_V4 ? s->n4 : s->n6;
-}
-
 static const char *
 fam_tag(unsigned fam)
 {
 	return fam == FAM_V4 ? "v4" : "v6";
-}
-
-static void
-set_name(const struct addrset *s, unsigned fam, char *buf, size_t n)
-{
-	if (s->name != NULL && ident_ok(s->name, NAME_MAX_ - 3))
-		snprintf(buf, n, "%s_%s", s->name, fam_tag(fam));
-	else
-		snprintf(buf, n, "s%zu_%s", s->id, fam_tag(fam));
-}
-
-static bool
-set_is_named(const struct addrset *s, unsigned fam)
-{
-	return s->name != NULL || set_count(s, fam) > INLINE_MAX;
 }
 
 static bool
@@ -1304,11 +1182,11 @@ emit_named_sets(struct nb *k)
 	for (i = 0; i < m->nsets; i++) {
 		as = m->sets[i];
 		for (fam = FAM_V4; fam <= FAM_V6; fam <<= 1) {
-			n = set_count(as, fam);
-			if (n == 0 || !set_is_named(as, fam) ||
+			n = kern_set_count(as, fam);
+			if (n == 0 || !kern_set_is_named(as, fam) ||
 			    !set_used(m, as, fam))
 				continue;
-			set_name(as, fam, name, sizeof(name));
+			kern_set_name(as, fam, name, sizeof(name));
 			klen = fam == FAM_V4 ? 4 : 16;
 			s = set_new(k, name, NFT_SET_INTERVAL,
 			    fam == FAM_V4 ? DT_IPADDR : DT_IP6ADDR,
@@ -1614,7 +1492,7 @@ rb_anon(struct rb *rb, uint32_t keytype, uint32_t klen, struct kiv *iv,
 static void
 match_addr(struct rb *rb, const struct addrset *s, unsigned fam, bool src)
 {
-	size_t klen = fam == FAM_V4 ? 4 : 16, n = set_count(s, fam), i;
+	size_t klen = fam == FAM_V4 ? 4 : 16, n = kern_set_count(s, fam), i;
 	uint32_t off = fam == FAM_V4 ? (src ? 12 : 16) : (src ? 8 : 24);
 	char name[NAME_MAX_ + 8];
 	uint8_t key[16], mask[16];
@@ -1622,8 +1500,8 @@ match_addr(struct rb *rb, const struct addrset *s, unsigned fam, bool src)
 	struct kiv *iv;
 
 	x_payload(rb->r, NFT_PAYLOAD_NETWORK_HEADER, off, (uint32_t)klen);
-	if (set_is_named(s, fam)) {
-		set_name(s, fam, name, sizeof(name));
+	if (kern_set_is_named(s, fam)) {
+		kern_set_name(s, fam, name, sizeof(name));
 		x_lookup(rb->r, name, 0);
 		return;
 	}
@@ -1768,42 +1646,6 @@ verdict(struct rb *rb, const struct rule *r, enum layer l, enum direction d,
 	}
 }
 
-static bool
-rule_comment_text(const struct rule *r, char *buf, size_t n)
-{
-	char raw[1024];
-	int l;
-
-	if (r->comment != NULL)
-		l = snprintf(raw, sizeof(raw), "%s:%d %s", r->loc.file,
-		    r->loc.line, r->comment);
-	else
-		l = snprintf(raw, sizeof(raw), "%s:%d", r->loc.file,
-		    r->loc.line);
-	if (l < 0 || (size_t)l >= sizeof(raw) || !nl_text(buf, n, raw))
-		return false;
-	return strlen(buf) <= NFT_COMMENT_MAX;
-}
-
-static bool
-log_prefix(const struct model *m, const struct rule *r, char *buf, size_t n)
-{
-	char raw[256];
-	const char *t;
-	int l;
-
-	t = r->log_prefix != NULL ? r->log_prefix : m->opt.log_prefix;
-	if (t != NULL)
-		l = snprintf(raw, sizeof(raw), "%s ", t);
-	else
-		l = snprintf(raw, sizeof(raw), "xfw %s %s:%d ",
-		    verdict_name(r->action), layer_name(r->layer),
-		    r->loc.line);
-	if (l < 0 || (size_t)l >= sizeof(raw) || !nl_text(buf, n, raw))
-		return false;
-	return strlen(buf) <= NFT_LOGPFX_MAX;
-}
-
 static const char *
 rule_chain(const struct rule *r, char *buf, size_t n)
 {
@@ -1927,17 +1769,17 @@ emit_rule(struct nb *k, const struct rule *r)
 	unsigned fam, l4 = r->protos & (PROTO_TCP | PROTO_UDP);
 	bool ports = r->sport.n > 0 || r->dport.n > 0;
 
-	if (!rule_comment_text(r, comment, sizeof(comment))) {
+	if (!kern_rule_comment(r, comment, sizeof(comment), NFT_COMMENT_MAX)) {
 		nb_error(k, &r->loc, "comment too long (max %d chars with the "
 		    "source location)", NFT_COMMENT_MAX);
 		return;
 	}
-	if (r->log && !log_prefix(k->m, r, logpfx, sizeof(logpfx))) {
+	if (r->log && !kern_log_prefix(k->m, r, logpfx, sizeof(logpfx), NFT_LOGPFX_MAX)) {
 		nb_error(k, &r->loc, "log prefix too long (max %d chars)",
 		    NFT_LOGPFX_MAX);
 		return;
 	}
-	if (r->iface != NULL && !iface_ok(r->iface)) {
+	if (r->iface != NULL && !kern_iface(r->iface)) {
 		nb_error(k, &r->loc, "invalid interface name");
 		return;
 	}
@@ -1956,9 +1798,9 @@ emit_rule(struct nb *k, const struct rule *r)
 	for (fam = FAM_V4; fam <= FAM_V6; fam <<= 1) {
 		if (!rule_has_family(r, fam))
 			continue;
-		if (r->src != NULL && set_count(r->src, fam) == 0)
+		if (r->src != NULL && kern_set_count(r->src, fam) == 0)
 			continue;
-		if (r->dst != NULL && set_count(r->dst, fam) == 0)
+		if (r->dst != NULL && kern_set_count(r->dst, fam) == 0)
 			continue;
 		if (r->protos == 0 && !ports) {
 			emit_one(k, r, fam, 0, logpfx, comment);
@@ -1999,7 +1841,7 @@ emit_inspect(struct nb *k)
 		}
 		bytes = in->bytes != 0 ? in->bytes : 4096;
 		snprintf(c, sizeof(c), "%s:%d", in->loc.file, in->loc.line);
-		nl_text(where, sizeof(where), c);
+		kern_text(where, sizeof(where), c);
 
 		/* ct mark M: reset. */
 		snprintf(c, sizeof(c), "%s inspect reset", where);
@@ -2123,7 +1965,7 @@ emit_default(struct nb *k, enum layer l, enum direction d)
 	if (def->loc[d].file != NULL) {
 		snprintf(raw, sizeof(raw), "%s:%d default", def->loc[d].file,
 		    def->loc[d].line);
-		nl_text(where, sizeof(where), raw);
+		kern_text(where, sizeof(where), raw);
 	} else
 		snprintf(where, sizeof(where), "built-in default");
 	snprintf(chain, sizeof(chain), "%s_%s",

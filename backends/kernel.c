@@ -1,0 +1,165 @@
+/*
+ * kernel.c - names and text shared by the kernel backends (kernel.h).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "kernel.h"
+#include "utf8.h"
+
+bool
+kern_text(char *dst, size_t n, const char *src)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	size_t o = 0, l;
+
+	if (n == 0)
+		return false;
+	while (*s != '\0') {
+		l = *s >= 0x80 ? utf8_seqlen(s) : 1;
+		if (l == 0)
+			l = 1;
+		if (o + l >= n) {
+			dst[o] = '\0';
+			return false;
+		}
+		if (l > 1) {
+			memcpy(dst + o, s, l);
+			o += l;
+		} else if (*s >= 0x80 || *s < 0x20 || *s == 0x7f ||
+		    strchr("\"\\'`$;#", *s) != NULL)
+			dst[o++] = '_';
+		else
+			dst[o++] = (char)*s;
+		s += l;
+	}
+	dst[o] = '\0';
+	return true;
+}
+
+static bool
+is_alpha(int c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+static bool
+is_digit(int c)
+{
+	return c >= '0' && c <= '9';
+}
+
+bool
+kern_ident(const char *s, size_t max)
+{
+	size_t i;
+
+	if (s == NULL || !(is_alpha(s[0]) || s[0] == '_'))
+		return false;
+	for (i = 1; s[i] != '\0'; i++)
+		if (!(is_alpha(s[i]) || is_digit(s[i]) || s[i] == '_' ||
+		    s[i] == '-'))
+			return false;
+	return i <= max;
+}
+
+bool
+kern_iface(const char *s)
+{
+	size_t i;
+
+	if (s == NULL || s[0] == '\0')
+		return false;
+	for (i = 0; s[i] != '\0'; i++)
+		if (!(is_alpha(s[i]) || is_digit(s[i]) || s[i] == '_' ||
+		    s[i] == '.' || s[i] == '-' || s[i] == '+'))
+			return false;
+	return i <= 15;
+}
+
+const char *
+kern_table(const struct model *m, FILE *err)
+{
+	const char *t = m->opt.table != NULL ? m->opt.table : "xmppfw";
+
+	if (!kern_ident(t, KERN_TABLE_MAX)) {
+		char shown[64];
+
+		kern_text(shown, sizeof(shown), t);
+		fprintf(err, "%s: error: option table \"%s\" must match "
+		    "[A-Za-z_][A-Za-z0-9_-]* and be at most %d chars\n",
+		    m->source != NULL ? m->source : "xmppfwc", shown,
+		    KERN_TABLE_MAX);
+		return NULL;
+	}
+	return t;
+}
+
+bool
+kern_rule_comment(const struct rule *r, char *buf, size_t n, size_t max)
+{
+	char raw[1024];
+	int l;
+
+	if (r->comment != NULL)
+		l = snprintf(raw, sizeof(raw), "%s:%d %s", r->loc.file,
+		    r->loc.line, r->comment);
+	else
+		l = snprintf(raw, sizeof(raw), "%s:%d", r->loc.file,
+		    r->loc.line);
+	if (l < 0 || (size_t)l >= sizeof(raw) || !kern_text(buf, n, raw))
+		return false;
+	return strlen(buf) <= max;
+}
+
+bool
+kern_log_prefix(const struct model *m, const struct rule *r, char *buf,
+    size_t n, size_t max)
+{
+	char raw[256];
+	const char *t;
+	int l;
+
+	t = r->log_prefix != NULL ? r->log_prefix : m->opt.log_prefix;
+	if (t != NULL)
+		l = snprintf(raw, sizeof(raw), "%s ", t);
+	else
+		l = snprintf(raw, sizeof(raw), "xfw %s %s:%d ",
+		    verdict_name(r->action), layer_name(r->layer),
+		    r->loc.line);
+	if (l < 0 || (size_t)l >= sizeof(raw) || !kern_text(buf, n, raw))
+		return false;
+	return strlen(buf) <= max;
+}
+
+void
+kern_where(const struct srcloc *loc, char *buf, size_t n)
+{
+	char raw[1024];
+
+	snprintf(raw, sizeof(raw), "%s:%d", loc->file, loc->line);
+	kern_text(buf, n, raw);
+}
+
+size_t
+kern_set_count(const struct addrset *s, unsigned fam)
+{
+	return fam == FAM_V4 ? s->n4 : s->n6;
+}
+
+void
+kern_set_name(const struct addrset *s, unsigned fam, char *buf, size_t n)
+{
+	const char *tag = fam == FAM_V4 ? "v4" : "v6";
+
+	if (s->name != NULL && kern_ident(s->name, KERN_NAME_MAX - 3))
+		snprintf(buf, n, "%s_%s", s->name, tag);
+	else
+		snprintf(buf, n, "s%zu_%s", s->id, tag);
+}
+
+bool
+kern_set_is_named(const struct addrset *s, unsigned fam)
+{
+	return s->name != NULL || kern_set_count(s, fam) > KERN_INLINE_MAX;
+}

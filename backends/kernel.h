@@ -1,0 +1,66 @@
+/*
+ * kernel.h - what the kernel backends (nftables text, iptables,
+ * ip6tables, ipset, the loader, and "apply" through libnftnl) share:
+ * the one validation point for names and the one filter for policy text
+ * that ends up in kernel rulesets (comments, log prefixes), and the
+ * naming of sets and chains, so every kernel artefact names things the
+ * same way.
+ *
+ * The filter makes text safe in every kernel language at once: it keeps
+ * printable ASCII except " \ ' ` $ ; # and valid UTF-8, and turns
+ * anything else into '_'.  The result can be put in double quotes in an
+ * nft script, an iptables-restore file or a shell word without further
+ * escaping.
+ */
+#ifndef XFW_KERNEL_H
+#define XFW_KERNEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "model.h"
+
+#define KERN_INLINE_MAX		8	/* more entries: a named set */
+#define KERN_NAME_MAX		64	/* nft set/chain names */
+#define KERN_TABLE_MAX		16	/* option table: nft table, prefix */
+#define KERN_NFT_COMMENT_MAX	127	/* nft rule comment (userdata) */
+#define KERN_NFT_LOGPFX_MAX	127
+#define KERN_IPT_CHAIN_MAX	28	/* iptables chain names */
+#define KERN_IPSET_NAME_MAX	31
+#define KERN_IPT_LOGPFX_MAX	29
+#define KERN_IPT_COMMENT_MAX	256
+
+/* The filter.  False if the result did not fit in n bytes (dst is then
+ * truncated but still NUL-terminated and safe). */
+bool		 kern_text(char *dst, size_t n, const char *src);
+/* [A-Za-z_][A-Za-z0-9_-]*, at most max characters. */
+bool		 kern_ident(const char *, size_t max);
+/* An interface name the kernel accepts: [A-Za-z0-9_.+-]{1,15}. */
+bool		 kern_iface(const char *);
+
+/* The table name a model asks for (option table, default "xmppfw"),
+ * checked; NULL after an error reported on err. */
+const char	*kern_table(const struct model *, FILE *err);
+
+/* "file:line[ comment]", filtered; false if longer than max. */
+bool		 kern_rule_comment(const struct rule *, char *, size_t,
+		    size_t max);
+/* The log prefix of a rule (its own, the policy's, or "xfw ACTION
+ * LAYER:LINE "), filtered; false if longer than max. */
+bool		 kern_log_prefix(const struct model *, const struct rule *,
+		    char *, size_t, size_t max);
+/* "file:line", filtered: where a non-rule object (inspect, default)
+ * came from. */
+void		 kern_where(const struct srcloc *, char *, size_t);
+
+/* Address sets: the name of set s for family fam (FAM_V4/FAM_V6):
+ * "NAME_v4" for a definition with a usable name, else "sID_v4". */
+void		 kern_set_name(const struct addrset *, unsigned fam, char *,
+		    size_t);
+/* True when s becomes a named set for fam (a definition, or more than
+ * KERN_INLINE_MAX entries); false: written inline. */
+bool		 kern_set_is_named(const struct addrset *, unsigned fam);
+size_t		 kern_set_count(const struct addrset *, unsigned fam);
+
+#endif
