@@ -34,10 +34,11 @@ static const char usage_text[] =
 "       xmppfwc check [--format text|json|sarif] [--werror] [-I DIR] FILE...\n"
 "       xmppfwc explain [-I DIR] FILE PROBE\n"
 "       xmppfwc push --jid JID [--password-file F] [--server HOST[:PORT]]\n"
-"                    [--ca-file F] [--insecure] [--dry-run] [--timeout S] FILE\n"
-"       xmppfwc apply [--dry-run] [--confirm SECONDS] [--force] FILE\n"
+"                    [--ca-file F] [--insecure] [--dry-run] [--timeout S]\n"
+"                    [-I DIR] FILE\n"
+"       xmppfwc apply [--dry-run] [--confirm SECONDS] [--force] [-I DIR] FILE\n"
 "       xmppfwc apply --confirm-ok [FILE]\n"
-"       xmppfwc diff FILE\n"
+"       xmppfwc diff [-I DIR] FILE\n"
 "       xmppfwc targets\n"
 "       xmppfwc --version\n"
 "\n"
@@ -385,6 +386,30 @@ cmd_deploy(int argc, char **argv, bool file_optional,
 	struct ctx c;
 	int rc;
 
+	int i, o;
+
+	/* -I DIR (or -IDIR) is ours, the rest the command's: take the
+	 * roots out of argv before the command parses its options. */
+	for (i = o = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			while (i < argc)
+				argv[o++] = argv[i++];
+			break;
+		}
+		if (strncmp(argv[i], "-I", 2) == 0) {
+			const char *dir = argv[i][2] != '\0' ? argv[i] + 2 :
+			    i + 1 < argc ? argv[++i] : NULL;
+
+			if (dir == NULL)
+				return usage();
+			if (add_root(&roots, dir) != 0)
+				return EXIT_USAGE;
+			continue;
+		}
+		argv[o++] = argv[i];
+	}
+	argc = o;
+	argv[argc] = NULL;
 	if (file_optional && argc >= 2 && argv[argc - 1][0] == '-' &&
 	    strcmp(argv[argc - 1], "-") != 0)
 		return fn(NULL, argc, argv);

@@ -315,6 +315,31 @@ out=$(SSH_CONNECTION="10.99.0.2 40000 10.99.0.1 22" \
     inS "$XFW" apply --force -q "$T/nossh.xfw" 2>&1); rc=$?
 check "anti-lockout: --force applies" "$rc" 0
 
+# --- -I DIR: a policy that includes from a shared directory ----------------
+mkdir -p "$T/site" "$T/shared"
+cat >"$T/shared/lists.xfw" <<'EOF'
+define addr admins = { 10.99.0.2 }
+EOF
+cat >"$T/site/p.xfw" <<'EOF'
+xfw 1
+option table "xfwi"
+include "../shared/lists.xfw"
+transport {
+  allow in tcp port ssh from $admins
+}
+EOF
+err=$(inS "$XFW" diff "$T/site/p.xfw" 2>&1); rc=$?
+check "diff without -I refuses an include outside the policy's root" "$rc" 1
+case $err in
+*"outside"*) ok "the refusal says why" ;;
+*)	fail "refusal message: $err" ;;
+esac
+inS "$XFW" apply -q -I "$T/shared" "$T/site/p.xfw" >/dev/null 2>&1; rc=$?
+check "apply -I DIR loads it" "$rc" 0
+inS "$XFW" diff -I "$T/shared" "$T/site/p.xfw" >/dev/null 2>&1; rc=$?
+check "diff -I DIR after apply: no change" "$rc" 0
+inS nft delete table inet xfwi
+
 if [ $fails -ne 0 ]; then
 	echo "apply: $fails failure(s)"
 	exit 1
