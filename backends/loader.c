@@ -152,29 +152,22 @@ static int
 emit(const struct model *m, FILE *out, FILE *err)
 {
 	const struct addrset *s;
-	char real[NAMEBUF], tmp[NAMEBUF], pair[2 * NAMEBUF + 2],
-	    create[2 * NAMEBUF + 80];
-	char *list = NULL;
-	size_t i, len = 0;
+	char real[NAMEBUF], tmp[NAMEBUF], create[2 * NAMEBUF + 80];
+	char *list = NULL, *cases = NULL;
+	size_t i, llen = 0, clen = 0;
 	const char *table;
 	unsigned fam;
-	FILE *l;
+	FILE *l, *c;
 	int nerr = 0;
 	bool first = true;
 
 	if ((table = kern_table(m, err)) == NULL)
 		return 1;
-	if ((l = open_memstream(&list, &len)) == NULL)
-		return 1;
-	fputs("#!/bin/sh\n", out);
-	backend_header(out, "#", m);
-	fputs("# Loads ipset.restore, iptables.rules and ip6tables.rules from "
-	    "this script's\n# directory; on failure restores the state "
-	    "before and exits 1.\n", out);
-	fputs("table=", out);
-	put_q(out, table);
-	fputs("\n# set:temporary set, as in ipset.restore\ncreate_line() {\n"
-	    "\tcase $1 in\n", out);
+	if ((l = open_memstream(&list, &llen)) == NULL ||
+	    (c = open_memstream(&cases, &clen)) == NULL) {
+		fprintf(err, "xmppfwc: out of memory\n");
+		exit(2);
+	}
 	for (i = 0; i < m->nsets; i++) {
 		s = m->sets[i];
 		for (fam = FAM_V4; fam <= FAM_V6; fam <<= 1) {
@@ -191,26 +184,39 @@ emit(const struct model *m, FILE *out, FILE *err)
 				nerr++;
 				continue;
 			}
-			snprintf(pair, sizeof(pair), "%s:%s", real, tmp);
-			fprintf(l, "%s%s", first ? "" : " ", pair);
+			fprintf(l, "%s%s:%s", first ? "" : " ", real, tmp);
 			first = false;
 			kern_ipset_create(real, fam, kern_set_count(s, fam),
 			    create, sizeof(create));
 			strcat(create, " -exist");
-			fputs("\t", out);
-			put_q(out, real);
-			fputs(") printf '%s\\n' ", out);
-			put_q(out, create);
-			fputs(" ;;\n", out);
+			fputs("\t", c);
+			put_q(c, real);
+			fputs(") printf '%s\\n' ", c);
+			put_q(c, create);
+			fputs(" ;;\n", c);
 		}
 	}
-	fputs("\tesac\n}\n", out);
 	fclose(l);
-	fputs("sets=", out);
-	put_q(out, list != NULL ? list : "");
-	fputs("\n", out);
+	fclose(c);
+	if (nerr == 0) {
+		fputs("#!/bin/sh\n", out);
+		backend_header(out, "#", m);
+		fputs("# Loads ipset.restore, iptables.rules and "
+		    "ip6tables.rules from this script's\n# directory; on "
+		    "failure restores the state before and exits 1.\n", out);
+		fputs("table=", out);
+		put_q(out, table);
+		fputs("\n# each set of ipset.restore and its temporary set\n"
+		    "sets=", out);
+		put_q(out, list);
+		fputs("\n# the line that creates a set in ipset.restore\n"
+		    "create_line() {\n\tcase $1 in\n", out);
+		fputs(cases, out);
+		fputs("\tesac\n}\n", out);
+		fputs(script, out);
+	}
 	free(list);
-	fputs(script, out);
+	free(cases);
 	return nerr;
 }
 
