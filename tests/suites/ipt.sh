@@ -87,7 +87,34 @@ transport {
 }
 EOF
 
-for p in "$top"/policies/*.xfw "$T/big/big.xfw"; do
+# Every clause the backends translate, in one policy.
+mkdir -p "$T/feat"
+cat >"$T/feat/features.xfw" <<EOF
+xfw 1
+option table "xfwfeat"
+option loopback off
+define addr mixed = { 10.0.0.0/8, 2001:db8::/32, 0.0.0.0/0 }
+ip {
+  deny in on eth+ from { 2001:db8:1::1, 2001:db8:1::3, 2001:db8:1::5, 2001:db8:1::7, 2001:db8:1::9, 2001:db8:1::b, 2001:db8:1::d, 2001:db8:1::f, 2001:db8:1::11 }
+  allow in icmp
+  allow in icmpv6
+  reject forward from 192.0.2.0/24 to 198.51.100.0/24
+  deny out to ::/0 log
+  default out allow
+}
+transport {
+  allow in tcp, udp port { 1-100, 200, 300-400, 500, 600, 700, 800, 900, 1000, 1100, 1200, 1300, 1400, 1500, 1600, 1700 } from \$mixed
+  allow in udp from 10.0.0.1 port 53 to 10.0.0.2 port 1024-65535
+  deny in tcp port 25 limit 1/hour
+  deny in tcp port 26 limit over 100/minute burst 20 per destination
+  allow in tcp port 27 conn over 5
+  allow in tcp port 28 state new, established, related, untracked limit 10/second per source count log "p"
+  allow out state invalid
+  default in reject
+}
+EOF
+
+for p in "$top"/policies/*.xfw "$T/feat/features.xfw" "$T/big/big.xfw"; do
 	name=$(basename "$p" .xfw)
 	out=$T/out-$name
 	if ! "$XFW" compile -o "$out" "$p" >/dev/null 2>"$T/err"; then
@@ -127,6 +154,17 @@ for p in "$top"/policies/*.xfw "$T/big/big.xfw"; do
 	fi
 	delns "$N-l"
 done
+# Split per family: no IPv4 prefix in ip6tables.rules, no IPv6 in iptables.
+if ! grep -q -E '[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+/[0-9]' \
+    "$T/out-features/ip6tables.rules" &&
+    ! grep -q -E '[0-9a-f]*:[0-9a-f:]*/[0-9]' "$T/out-features/iptables.rules" &&
+    grep -q -- '-s 192.0.2.0/24 -d 198.51.100.0/24' \
+    "$T/out-features/iptables.rules" &&
+    grep -q -- '-d ::/0' "$T/out-features/ip6tables.rules"; then
+	ok "features: rules split per family"
+else
+	fail "features: a rule in the wrong family's file"
+fi
 if [ "$(grep -c '^add ' "$T/out-big/ipset.restore")" = 100000 ] &&
     [ "$(grep -c -- '-m set --match-set xmppfw-drop100k_v4 src' \
     "$T/out-big/iptables.rules")" = 1 ]; then
