@@ -154,6 +154,19 @@ for p in "$top"/policies/*.xfw "$T/feat/features.xfw" "$T/big/big.xfw"; do
 	fi
 	delns "$N-l"
 done
+# The loader is plain POSIX sh.
+if command -v shellcheck >/dev/null 2>&1; then
+	if shellcheck -s sh "$T/out-features/load-iptables.sh" \
+	    "$T/out-xmpp-server-edge/load-iptables.sh" >"$T/sc" 2>&1; then
+		ok "loader: shellcheck -s sh clean"
+	else
+		fail "loader: shellcheck"; head -20 "$T/sc"
+	fi
+fi
+if command -v dash >/dev/null 2>&1 &&
+    dash -n "$T/out-features/load-iptables.sh"; then
+	ok "loader: dash -n"
+fi
 # Split per family: no IPv4 prefix in ip6tables.rules, no IPv6 in iptables.
 if ! grep -q -E '[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+/[0-9]' \
     "$T/out-features/ip6tables.rules" &&
@@ -310,6 +323,20 @@ if cmp -s "$T/r2" "$T/r3"; then
 	ok "rollback: a failed ipset swap leaves the state exactly as before"
 else
 	fail "rollback (ipset): state differs"; diff "$T/r2" "$T/r3" | head -20
+fi
+# A failing ipset restore (a bad line after every set was created).
+cp -r "$T/co/out" "$T/co/badset"
+echo "add xfwco.t0_v4 not-an-address" >>"$T/co/badset/ipset.restore"
+in_ "$N-r" ipset destroy xfwco-admin_v6
+state "$N-r" >"$T/r4"
+in_ "$N-r" sh "$T/co/badset/load-iptables.sh" 2>"$T/err" &&
+    fail "rollback: loader succeeded on a corrupt ipset.restore"
+state "$N-r" >"$T/r5"
+if cmp -s "$T/r4" "$T/r5"; then
+	ok "rollback: a failed ipset restore leaves the state exactly as before"
+else
+	fail "rollback (ipset restore): state differs"
+	diff "$T/r4" "$T/r5" | head -20
 fi
 delns "$N-r"
 # The changed policy loads cleanly, and its set change is swapped in.
