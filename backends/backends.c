@@ -9,12 +9,20 @@
 extern const struct backend backend_json;
 extern const struct backend backend_xep0016;
 extern const struct backend backend_xep0191;
+extern const struct backend backend_iptables;
+extern const struct backend backend_ip6tables;
+extern const struct backend backend_ipset;
+extern const struct backend backend_loader;
 extern const struct backend backend_nfqueue;
 
 const struct backend *const backends[] = {
 	&backend_json,
 	&backend_xep0016,
 	&backend_xep0191,
+	&backend_iptables,
+	&backend_ip6tables,
+	&backend_ipset,
+	&backend_loader,
 	&backend_nfqueue,
 	NULL
 };
