@@ -2,6 +2,7 @@
  * kernel.c - names and text shared by the kernel backends (kernel.h).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kernel.h"
@@ -77,11 +78,62 @@ kern_iface(const char *s)
 	return i <= 15;
 }
 
+/*
+ * The words nft 1.0.6 reads as keywords where a table name goes ("table
+ * inet meta {}" is a syntax error, quoted or not), sorted (strcmp).
+ * Found by trying every word of libnftables' strings and of nft(8) as a
+ * table name with nft -c.
+ */
+static const char *const nft_keywords[] = {
+	"accept", "add", "ah", "all", "and", "arp", "auto-merge",
+	"bridge", "cgroup", "chain", "comment", "comp", "constant",
+	"continue", "counter", "cpu", "create", "ct", "day", "dccp",
+	"define", "delete", "describe", "device", "devices", "dnat",
+	"drop", "dst", "dup", "dynamic", "ecn", "element", "elements",
+	"esp", "ether", "exists", "expires", "export", "exthdr", "fib",
+	"flags", "flow", "flowtable", "flush", "frag", "fwd",
+	"gc-interval", "get", "goto", "handle", "hbh", "hook", "hour",
+	"ibriport", "ibrname", "icmp", "icmpv6", "igmp", "iif",
+	"iifgroup", "iifname", "iiftype", "import", "include", "index",
+	"inet", "insert", "interval", "ip", "ip6", "ipsec", "jhash",
+	"jump", "limit", "list", "log", "lt", "map", "mark",
+	"masquerade", "meta", "meter", "mh", "missing", "monitor",
+	"netdev", "nftrace", "not", "notrack", "numgen", "obriport",
+	"obrname", "offload", "oif", "oifgroup", "oifname", "oiftype",
+	"or", "osf", "pkttype", "policy", "position", "priority",
+	"queue", "quota", "random", "redefine", "redirect", "reject",
+	"rename", "replace", "reset", "return", "rt", "rt0", "rt2",
+	"rtclassid", "rule", "ruleset", "sctp", "secmark", "set",
+	"size", "skgid", "skuid", "snat", "socket", "srh", "symhash",
+	"synproxy", "table", "tcp", "th", "time", "timeout", "tproxy",
+	"type", "typeof", "udp", "udplite", "undefine", "update",
+	"vlan", "vmap", "xt",
+};
+
+static int
+str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+bool
+kern_nft_keyword(const char *s)
+{
+	return bsearch(&s, nft_keywords, sizeof(nft_keywords) /
+	    sizeof(nft_keywords[0]), sizeof(nft_keywords[0]), str_cmp) != NULL;
+}
+
 const char *
 kern_table(const struct model *m, FILE *err)
 {
 	const char *t = m->opt.table != NULL ? m->opt.table : "xmppfw";
 
+	if (kern_ident(t, KERN_TABLE_MAX) && kern_nft_keyword(t)) {
+		fprintf(err, "%s: error: option table \"%s\" is an nft keyword; "
+		    "nft cannot read a table of that name back\n",
+		    m->source != NULL ? m->source : "xmppfwc", t);
+		return NULL;
+	}
 	if (!kern_ident(t, KERN_TABLE_MAX)) {
 		char shown[64];
 

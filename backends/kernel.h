@@ -39,8 +39,12 @@ bool		 kern_ident(const char *, size_t max);
 /* An interface name the kernel accepts: [A-Za-z0-9_.+-]{1,15}. */
 bool		 kern_iface(const char *);
 
+/* True for the words nft reads as keywords where a name goes. */
+bool		 kern_nft_keyword(const char *);
+
 /* The table name a model asks for (option table, default "xmppfw"),
- * checked; NULL after an error reported on err. */
+ * checked (an identifier, not an nft keyword); NULL after an error
+ * reported on err. */
 const char	*kern_table(const struct model *, FILE *err);
 
 /* "file:line[ comment]", filtered; false if longer than max. */
