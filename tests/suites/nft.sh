@@ -372,6 +372,20 @@ case $rc/$err in
 *)	fail "overlong comment: $rc $err" ;;
 esac
 
+# Table names: the language refuses non-identifiers, kern_table nft
+# keywords; either way an error and no file.
+for tn in 'x;y' 'a b' meta counter; do
+	printf 'xfw 1\noption table "%s"\n' "$tn" >"$T/tn.xfw"
+	rm -f "$T/tn.nft"
+	err=$("$XFW" compile -t nftables -o "$T/tn.nft" "$T/tn.xfw" 2>&1); rc=$?
+	if [ $rc = 1 ] && [ ! -e "$T/tn.nft" ] &&
+	    echo "$err" | grep -q 'tn.xfw[:0-9]*: error: .*table'; then
+		ok "table name '$tn' refused, nothing written"
+	else
+		fail "table name '$tn': exit $rc: $err"
+	fi
+done
+
 # --- a 1M-entry blocklist: one set, fast ----------------------------------
 awk 'BEGIN { for (i = 0; i < 1000000; i++) { a = 2 * i + 1;
 	printf "10.%d.%d.%d\n", int(a / 65536) % 256, int(a / 256) % 256,
