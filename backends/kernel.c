@@ -199,12 +199,31 @@ kern_set_count(const struct addrset *s, unsigned fam)
 	return fam == FAM_V4 ? s->n4 : s->n6;
 }
 
+/* "s12", "limit3", "conn0": the form of the names kernel backends
+ * generate (inline sets, per-address limits and caps), which a
+ * definition's name must not take. */
+static bool
+generated_name(const char *s)
+{
+	static const char *const pfx[] = { "s", "limit", "conn" };
+	size_t i, l;
+
+	for (i = 0; i < sizeof(pfx) / sizeof(pfx[0]); i++) {
+		l = strlen(pfx[i]);
+		if (strncmp(s, pfx[i], l) == 0 && s[l] != '\0' &&
+		    strspn(s + l, "0123456789") == strlen(s + l))
+			return true;
+	}
+	return false;
+}
+
 void
 kern_set_name(const struct addrset *s, unsigned fam, char *buf, size_t n)
 {
 	const char *tag = fam == FAM_V4 ? "v4" : "v6";
 
-	if (s->name != NULL && kern_ident(s->name, KERN_NAME_MAX - 3))
+	if (s->name != NULL && kern_ident(s->name, KERN_NAME_MAX - 3) &&
+	    !generated_name(s->name))
 		snprintf(buf, n, "%s_%s", s->name, tag);
 	else
 		snprintf(buf, n, "s%zu_%s", s->id, tag);

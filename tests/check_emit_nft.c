@@ -179,6 +179,42 @@ START_TEST(sets_typed_inline_named)
 }
 END_TEST
 
+/* Definitions named like generated sets do not collide with them. */
+START_TEST(set_names_do_not_collide)
+{
+	struct compiled c;
+	struct out o;
+	char want[128];
+
+	emit_text("xfw 1\n"
+	    "define addr limit0 = { 192.0.2.1, 192.0.2.3 }\n"
+	    "define addr conn1 = { 192.0.2.5 }\n"
+	    "define addr s0 = { 192.0.2.7 }\n"
+	    "define addr limitx = { 192.0.2.9 }\n"
+	    "transport {\n"
+	    "  allow in tcp port 1 limit 1/second per source\n"
+	    "  reject in tcp port 2 conn over 3 per source\n"
+	    "  allow in tcp port 3 from $limit0\n"
+	    "  allow in tcp port 4 from $conn1\n"
+	    "  allow in tcp port 5 from $s0\n"
+	    "  allow in tcp port 6 from $limitx\n"
+	    "}\n", &c, &o);
+	ck_assert_int_eq(o.rc, 0);
+	ck_assert_uint_eq(count(o.text, "\tset limit0_v4 {"), 1);
+	ck_assert_uint_eq(count(o.text, "\tset conn1_v4 {"), 1);
+	ck_assert_uint_eq(count(o.text, "\tset s0_v4 {"), 1);
+	HAS(&o, "\tset limitx_v4 {");
+	snprintf(want, sizeof(want), "ip saddr @s%zu_v4 meta l4proto tcp th "
+	    "dport 3 ", c.model.rules[2].src->id);
+	HAS(&o, want);
+	snprintf(want, sizeof(want), "ip saddr @s%zu_v4 meta l4proto tcp th "
+	    "dport 5 ", c.model.rules[4].src->id);
+	HAS(&o, want);
+	out_free(&o);
+	compiled_free(&c);
+}
+END_TEST
+
 START_TEST(limits_and_ct_count)
 {
 	struct compiled c;
@@ -571,6 +607,7 @@ nft_suite(void)
 	tcase_add_test(tc, chains_and_transaction);
 	tcase_add_test(tc, prelude_off);
 	tcase_add_test(tc, sets_typed_inline_named);
+	tcase_add_test(tc, set_names_do_not_collide);
 	tcase_add_test(tc, limits_and_ct_count);
 	tcase_add_test(tc, ports_protocols_states_log);
 	tcase_add_test(tc, inspect_queue_bypass);

@@ -177,6 +177,21 @@ transport {
   allow in tcp port 5222 from 192.0.2.0/24
 }
 EOF
+# Definitions named like the generated sets (sN, limitN, connN).
+cat >"$T/gen/collide.xfw" <<'EOF'
+xfw 1
+option table "xfwcoll"
+define addr limit0 = { 192.0.2.1, 192.0.2.3 }
+define addr conn1 = { 192.0.2.5, 2001:db8::5 }
+define addr s0 = { 192.0.2.7 }
+transport {
+  allow in tcp port 1 limit 1/second per source
+  reject in tcp port 2 conn over 3 per source
+  allow in tcp port 3 from $limit0
+  allow in tcp port 4 from $conn1
+  allow in tcp port 5 from $s0
+}
+EOF
 # Hostile strings wherever the language lets text through.
 cat >"$T/gen/hostile.xfw" <<'EOF'
 xfw 1
