@@ -240,6 +240,24 @@ for pol in policies/*.xfw "$T"/gen/*.xfw; do
 	else
 		fail "$name: nft -c -f"; head -5 "$T/$name.nfterr"
 	fi
+	if [ "$stripped" -gt 0 ]; then
+		# The whole file: nft parses it, and the kernel refuses
+		# exactly the queue rules and nothing else.
+		inns "$NS" nft -c -f "$T/$name.nft" 2>"$T/$name.qerr"
+		nerr=$(grep -c 'Error:' "$T/$name.qerr")
+		nq=0
+		for l in $(sed -n 's/^[^ ]*\.nft:\([0-9]*\):[0-9-]*: Error: Could not process rule: No such file or directory$/\1/p' \
+		    "$T/$name.qerr"); do
+			sed -n "${l}p" "$T/$name.nft" | grep -q ' queue num ' &&
+			    nq=$((nq + 1))
+		done
+		if [ "$nerr" = "$stripped" ] && [ "$nq" = "$stripped" ]; then
+			ok "$name: unstripped, nft -c refuses only the $nq queue rule(s)"
+		else
+			fail "$name: unstripped nft -c errors"
+			head -6 "$T/$name.qerr"
+		fi
+	fi
 	t0=$(now)
 	if inns "$NS" nft -f "$T/$name.load.nft" 2>"$T/$name.nfterr"; then
 		ok "$name: nft -f loads it ($(secs "$t0" "$(now)") s)"
