@@ -9,6 +9,7 @@
 extern const struct backend backend_json;
 extern const struct backend backend_xep0016;
 extern const struct backend backend_xep0191;
+extern const struct backend backend_nftables;
 extern const struct backend backend_iptables;
 extern const struct backend backend_ip6tables;
 extern const struct backend backend_ipset;
@@ -19,6 +20,7 @@ const struct backend *const backends[] = {
 	&backend_json,
 	&backend_xep0016,
 	&backend_xep0191,
+	&backend_nftables,
 	&backend_iptables,
 	&backend_ip6tables,
 	&backend_ipset,
