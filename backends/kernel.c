@@ -147,21 +147,33 @@ kern_table(const struct model *m, FILE *err)
 	return t;
 }
 
-bool
-kern_rule_comment(const struct rule *r, char *buf, size_t n, size_t max)
+static bool
+rule_comment_as(const struct rule *r, const char *file, char *buf, size_t n,
+    size_t max)
 {
 	char raw[1024];
 	int l;
 
 	if (r->comment != NULL)
-		l = snprintf(raw, sizeof(raw), "%s:%d %s", r->loc.file,
-		    r->loc.line, r->comment);
+		l = snprintf(raw, sizeof(raw), "%s:%d %s", file, r->loc.line,
+		    r->comment);
 	else
-		l = snprintf(raw, sizeof(raw), "%s:%d", r->loc.file,
-		    r->loc.line);
+		l = snprintf(raw, sizeof(raw), "%s:%d", file, r->loc.line);
 	if (l < 0 || (size_t)l >= sizeof(raw) || !kern_text(buf, n, raw))
 		return false;
 	return strlen(buf) <= max;
+}
+
+bool
+kern_rule_comment(const struct rule *r, char *buf, size_t n, size_t max)
+{
+	const char *base = strrchr(r->loc.file, '/');
+
+	/* The path as given; when that does not fit the kernel's limit
+	 * (a policy deep in a CI workspace), the file name alone. */
+	if (rule_comment_as(r, r->loc.file, buf, n, max))
+		return true;
+	return base != NULL && rule_comment_as(r, base + 1, buf, n, max);
 }
 
 bool

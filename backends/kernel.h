@@ -47,7 +47,8 @@ bool		 kern_nft_keyword(const char *);
  * reported on err. */
 const char	*kern_table(const struct model *, FILE *err);
 
-/* "file:line[ comment]", filtered; false if longer than max. */
+/* "file:line[ comment]", filtered; the file name without its directory
+ * when the path makes it longer than max; false if still too long. */
 bool		 kern_rule_comment(const struct rule *, char *, size_t,
 		    size_t max);
 /* The log prefix of a rule (its own, the policy's, or "xfw ACTION
