@@ -283,11 +283,19 @@ put_dyn_sets(struct nt *k)
 /* Rules.                                                              */
 
 static void
-put_verdict(FILE *out, enum layer l, enum direction d, enum verdict v)
+put_verdict(const struct nt *k, enum layer l, enum direction d,
+    enum verdict v)
 {
+	FILE *out = k->out;
+
 	switch (v) {
 	case VERDICT_ALLOW:
-		if (l == LAYER_TRANSPORT)
+		/* Inspected input: the new connection goes through
+		 * accept_input, which queues it to the helper. */
+		if (l == LAYER_TRANSPORT && d == DIR_IN &&
+		    k->m->ninspect > 0)
+			fputs("goto accept_input", out);
+		else if (l == LAYER_TRANSPORT)
 			fputs("accept", out);
 		else
 			fprintf(out, "goto transport_%s", hook_name[d]);
@@ -413,7 +421,7 @@ put_one(struct nt *k, const struct rule *r, unsigned fam, unsigned pv,
 		fprintf(out, "log prefix \"%s\" ", logpfx);
 	if (r->count)
 		fputs("counter ", out);
-	put_verdict(out, r->layer, r->dir, r->action);
+	put_verdict(k, r->layer, r->dir, r->action);
 	fprintf(out, " comment \"%s\"\n", comment);
 }
 
@@ -500,9 +508,30 @@ where_comment(struct nt *k, const struct srcloc *loc, const char *suffix,
 	return true;
 }
 
-/* Inspect: ct-marked (denied) flows are reset, the helper's verdict
- * mark is remembered in the connmark, the first bytes of the streams go
- * to the helper's queue. */
+/* The queue rule of one inspect block for connections in state st.
+ * The SYN is queued only after the layers allowed it (accept_input):
+ * the helper's accept ends the base chain, so queueing it earlier would
+ * let a connection the layers deny through. */
+static void
+put_inspect_queue(struct nt *k, const struct inspect *in, const char *st)
+{
+	char c[400];
+	FILE *out = k->out;
+
+	if (in->mark == 0 || in->ports.n == 0)
+		return;
+	where_comment(k, &in->loc, "inspect queue", c, sizeof(c));
+	fprintf(out, "\t\tmeta l4proto tcp ct state %s ", st);
+	put_ports(out, "dport", &in->ports);
+	fprintf(out, "ct original bytes < %u queue num %u%s comment "
+	    "\"%s\"\n", in->bytes != 0 ? in->bytes : 4096, in->queue,
+	    in->fail_closed ? "" : " bypass", c);
+}
+
+/* Inspect, in the input base chain before the prelude: ct-marked
+ * (denied) flows are reset, the helper's verdict mark is remembered in
+ * the connmark, and the next first bytes of established inspected
+ * streams go to the helper's queue. */
 static void
 put_inspect(struct nt *k)
 {
@@ -531,12 +560,7 @@ put_inspect(struct nt *k)
 		fprintf(out, "\t\tmeta l4proto tcp meta mark 0x%x ct mark set "
 		    "0x%x reject with tcp reset comment \"%s\"\n", in->mark,
 		    in->mark, c);
-		where_comment(k, &in->loc, "inspect queue", c, sizeof(c));
-		fputs("\t\tmeta l4proto tcp ", out);
-		put_ports(out, "dport", &in->ports);
-		fprintf(out, "ct original bytes < %u queue num %u%s comment "
-		    "\"%s\"\n", in->bytes != 0 ? in->bytes : 4096, in->queue,
-		    in->fail_closed ? "" : " bypass", c);
+		put_inspect_queue(k, in, "established");
 	}
 }
 
@@ -580,7 +604,7 @@ put_default(struct nt *k, enum layer l, enum direction d)
 	} else
 		snprintf(c, sizeof(c), "built-in default");
 	fputs("\t\t", k->out);
-	put_verdict(k->out, l, d, def->action[d]);
+	put_verdict(k, l, d, def->action[d]);
 	fprintf(k->out, " comment \"%s\"\n", c);
 }
 
@@ -632,7 +656,14 @@ nft_emit(const struct model *m, FILE *out, FILE *err)
 	fputs("\n\tchain refuse {\n"
 	    "\t\tmeta l4proto tcp reject with tcp reset\n"
 	    "\t\treject with icmpx type port-unreachable\n"
-	    "\t}\n}\n", out);
+	    "\t}\n", out);
+	if (m->ninspect > 0) {
+		fputs("\n\tchain accept_input {\n", out);
+		for (i = 0; i < m->ninspect; i++)
+			put_inspect_queue(&k, &m->inspects[i], "new");
+		fputs("\t\taccept\n\t}\n", out);
+	}
+	fputs("}\n", out);
 	return k.nerr;
 }
 

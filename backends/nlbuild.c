@@ -1643,7 +1643,13 @@ verdict(struct rb *rb, const struct rule *r, enum layer l, enum direction d,
 
 	switch (v) {
 	case VERDICT_ALLOW:
-		if ((r == NULL && l == LAYER_TRANSPORT) ||
+		if (((r == NULL && l == LAYER_TRANSPORT) ||
+		    (r != NULL && r->layer == LAYER_TRANSPORT)) &&
+		    d == DIR_IN && rb->k->m->ninspect > 0)
+			/* Inspected input: accept_input queues the new
+			 * connection to the helper, then accepts. */
+			x_verdict(rb->r, NFT_GOTO, "accept_input");
+		else if ((r == NULL && l == LAYER_TRANSPORT) ||
 		    (r != NULL && r->layer == LAYER_TRANSPORT))
 			x_verdict(rb->r, NF_ACCEPT, NULL);
 		else {
@@ -1830,6 +1836,65 @@ emit_rule(struct nb *k, const struct rule *r)
 	}
 }
 
+/*
+ * The queue rule of one inspect block, for connections in state bits st:
+ * the first bytes of the streams go to the helper.  The SYN is queued
+ * only in accept_input, after the layers allowed it: the helper's accept
+ * ends the base chain, so queueing it earlier would let a connection the
+ * layers deny through.
+ */
+static void
+emit_inspect_queue(struct nb *k, const struct inspect *in,
+    const char *chain, uint32_t st)
+{
+	struct nftnl_expr *e;
+	struct rb rb;
+	char where[300], c[340];
+	uint32_t bytes;
+	uint64_t be;
+	int sh;
+	uint8_t b8[8];
+
+	if (in->mark == 0 || in->ports.n == 0)
+		return;
+	bytes = in->bytes != 0 ? in->bytes : 4096;
+	snprintf(c, sizeof(c), "%s:%d", in->loc.file, in->loc.line);
+	kern_text(where, sizeof(where), c);
+	snprintf(c, sizeof(c), "%s inspect queue", where);
+	rb_start(&rb, k, chain, &in->loc, c);
+	rb.o.queue = true;
+	x_meta(rb.r, NFT_META_L4PROTO);
+	x_cmp8(rb.r, IPPROTO_TCP);
+	x_ctstate(rb.r, st);
+	match_ports(&rb, false, &in->ports);
+	e = nftnl_expr_alloc("ct");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_BYTES);
+	nftnl_expr_set_u8(e, NFTNL_EXPR_CT_DIR, 0 /* IP_CT_DIR_ORIGINAL */);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	x_add(rb.r, e);
+	e = nftnl_expr_alloc("byteorder");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_OP, NFT_BYTEORDER_HTON);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_LEN, 8);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SIZE, 8);
+	x_add(rb.r, e);
+	be = bytes;
+	for (sh = 7; sh >= 0; sh--) {
+		b8[sh] = (uint8_t)be;
+		be >>= 8;
+	}
+	x_cmp(rb.r, NFT_CMP_LT, b8, 8);
+	e = nftnl_expr_alloc("queue");
+	nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_NUM, in->queue);
+	nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_TOTAL, 1);
+	if (!in->fail_closed)
+		nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_FLAGS,
+		    NFT_QUEUE_FLAG_BYPASS);
+	x_add(rb.r, e);
+	rb_finish(&rb);
+}
+
 static void
 emit_inspect(struct nb *k)
 {
@@ -1839,10 +1904,6 @@ emit_inspect(struct nb *k)
 	struct rb rb;
 	char where[300], c[340];
 	size_t i;
-	uint32_t bytes, zero = 0;
-	uint64_t be;
-	int sh;
-	uint8_t b8[8];
 
 	for (i = 0; i < m->ninspect; i++) {
 		in = &m->inspects[i];
@@ -1854,7 +1915,6 @@ emit_inspect(struct nb *k)
 			nb_error(k, &in->loc, "inspect needs ports");
 			continue;
 		}
-		bytes = in->bytes != 0 ? in->bytes : 4096;
 		snprintf(c, sizeof(c), "%s:%d", in->loc.file, in->loc.line);
 		kern_text(where, sizeof(where), c);
 
@@ -1886,40 +1946,7 @@ emit_inspect(struct nb *k)
 		x_reject(rb.r, NFT_REJECT_TCP_RST, 0);
 		rb_finish(&rb);
 
-		/* The first bytes of the streams go to the helper. */
-		snprintf(c, sizeof(c), "%s inspect queue", where);
-		rb_start(&rb, k, "input", &in->loc, c);
-		rb.o.queue = true;
-		x_meta(rb.r, NFT_META_L4PROTO);
-		x_cmp8(rb.r, IPPROTO_TCP);
-		match_ports(&rb, false, &in->ports);
-		e = nftnl_expr_alloc("ct");
-		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_BYTES);
-		nftnl_expr_set_u8(e, NFTNL_EXPR_CT_DIR, 0 /* IP_CT_DIR_ORIGINAL */);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
-		x_add(rb.r, e);
-		e = nftnl_expr_alloc("byteorder");
-		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SREG, NFT_REG_1);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_DREG, NFT_REG_1);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_OP, NFT_BYTEORDER_HTON);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_LEN, 8);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SIZE, 8);
-		x_add(rb.r, e);
-		be = bytes;
-		for (sh = 7; sh >= 0; sh--) {
-			b8[sh] = (uint8_t)be;
-			be >>= 8;
-		}
-		x_cmp(rb.r, NFT_CMP_LT, b8, 8);
-		e = nftnl_expr_alloc("queue");
-		nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_NUM, in->queue);
-		nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_TOTAL, 1);
-		if (!in->fail_closed)
-			nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_FLAGS,
-			    NFT_QUEUE_FLAG_BYPASS);
-		x_add(rb.r, e);
-		rb_finish(&rb);
-		(void)zero;
+		emit_inspect_queue(k, in, "input", CTB_ESTABLISHED);
 	}
 }
 
@@ -2070,6 +2097,8 @@ nlb_build(const struct model *m, uint32_t seq0, struct nlbatch *b,
 			emit_chain(&k, name, -1);
 		}
 	emit_chain(&k, "refuse", -1);
+	if (m->ninspect > 0)
+		emit_chain(&k, "accept_input", -1);
 	emit_named_sets(&k);
 	emit_dyn_sets(&k);
 	for (d = 0; d < DIR_COUNT; d++) {
@@ -2103,6 +2132,14 @@ nlb_build(const struct model *m, uint32_t seq0, struct nlbatch *b,
 		x_reject(rb.r, NFT_REJECT_ICMPX_UNREACH,
 		    NFT_REJECT_ICMPX_PORT_UNREACH);
 		rb_finish(&rb);
+		if (m->ninspect > 0) {
+			for (i = 0; i < m->ninspect; i++)
+				emit_inspect_queue(&k, &m->inspects[i],
+				    "accept_input", CTB_NEW);
+			rb_start(&rb, &k, "accept_input", NULL, NULL);
+			x_verdict(rb.r, NF_ACCEPT, NULL);
+			rb_finish(&rb);
+		}
 	}
 	nb_end(b);
 	return k.nerr;

@@ -312,11 +312,19 @@ START_TEST(inspect_queue_bypass)
 	    "with tcp reset comment \"");
 	HAS(&o, ":3 inspect reset\"\n\t\tmeta l4proto tcp meta mark 0x1 ct "
 	    "mark set 0x1 reject with tcp reset comment \"");
-	HAS(&o, ":3 inspect deny\"\n\t\tmeta l4proto tcp th dport { 5222, "
-	    "5269 } ct original bytes < 4096 queue num 3 bypass comment \"");
+	/* Established streams are queued before the prelude... */
+	HAS(&o, ":3 inspect deny\"\n\t\tmeta l4proto tcp ct state "
+	    "established th dport { 5222, 5269 } ct original bytes < 4096 "
+	    "queue num 3 bypass comment \"");
 	HAS(&o, ":3 inspect queue\"\n\t\tiif \"lo\" accept");
-	/* Only the input chain inspects. */
-	ck_assert_uint_eq(count(o.text, " queue num "), 1);
+	/* ...the SYN only once the layers allowed it. */
+	HAS(&o, "\tchain accept_input {\n\t\tmeta l4proto tcp ct state new "
+	    "th dport { 5222, 5269 } ct original bytes < 4096 queue num 3 "
+	    "bypass comment \"");
+	HAS(&o, ":3 inspect queue\"\n\t\taccept\n\t}\n");
+	/* Only input inspects: one queue rule each in input and
+	 * accept_input. */
+	ck_assert_uint_eq(count(o.text, " queue num "), 2);
 	out_free(&o);
 	compiled_free(&c);
 

@@ -277,7 +277,7 @@ for pol in policies/*.xfw "$T"/gen/*.xfw; do
 	else
 		# Exactly the stripped queue rules, nothing else.
 		want=$(printf '%s\n' "$out" |
-		    grep -c '^+ rule .* inspect queue in chain input$')
+		    grep -c '^+ rule .* inspect queue in chain \(accept_\)\?input$')
 		lines=$(printf '%s\n' "$out" | grep -c .)
 		if [ "$rc" = 1 ] && [ "$want" = "$stripped" ] &&
 		    [ "$lines" = "$stripped" ]; then
