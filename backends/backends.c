@@ -9,12 +9,14 @@
 extern const struct backend backend_json;
 extern const struct backend backend_xep0016;
 extern const struct backend backend_xep0191;
+extern const struct backend backend_nftables;
 extern const struct backend backend_nfqueue;
 
 const struct backend *const backends[] = {
 	&backend_json,
 	&backend_xep0016,
 	&backend_xep0191,
+	&backend_nftables,
 	&backend_nfqueue,
 	NULL
 };

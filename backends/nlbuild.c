@@ -1496,9 +1496,21 @@ match_addr(struct rb *rb, const struct addrset *s, unsigned fam, bool src)
 	uint32_t off = fam == FAM_V4 ? (src ? 12 : 16) : (src ? 8 : 24);
 	char name[NAME_MAX_ + 8];
 	uint8_t key[16], mask[16];
-	unsigned plen, b;
+	unsigned plen = 0, b;
 	struct kiv *iv;
+	bool interval = false;
 
+	if (n == 1 && !kern_set_is_named(s, fam)) {
+		pfx_key(s, fam, 0, key, &plen);
+		/* nft loads only the prefix's bytes when it ends on a byte
+		 * boundary ("ip saddr 10.0.0.0/8": 1 byte, one cmp). */
+		if (plen > 0 && plen < klen * 8 && plen % 8 == 0) {
+			x_payload(rb->r, NFT_PAYLOAD_NETWORK_HEADER, off,
+			    plen / 8);
+			x_cmp(rb->r, NFT_CMP_EQ, key, plen / 8);
+			return;
+		}
+	}
 	x_payload(rb->r, NFT_PAYLOAD_NETWORK_HEADER, off, (uint32_t)klen);
 	if (kern_set_is_named(s, fam)) {
 		kern_set_name(s, fam, name, sizeof(name));
@@ -1506,7 +1518,6 @@ match_addr(struct rb *rb, const struct addrset *s, unsigned fam, bool src)
 		return;
 	}
 	if (n == 1) {
-		pfx_key(s, fam, 0, key, &plen);
 		if (plen < klen * 8) {
 			memset(mask, 0, sizeof(mask));
 			for (b = 0; b < plen; b++)
@@ -1521,9 +1532,13 @@ match_addr(struct rb *rb, const struct addrset *s, unsigned fam, bool src)
 		pfx_key(s, fam, i, iv[i].lo, &plen);
 		memcpy(iv[i].end, iv[i].lo, klen);
 		iv[i].end_over = key_add_block(iv[i].end, klen, plen);
+		if (plen < klen * 8)
+			interval = true;
 	}
+	/* nft makes an anonymous set an interval set only when an
+	 * element is a prefix: "{ 10.0.0.1, 10.0.0.3 }" is not one. */
 	rb_anon(rb, fam == FAM_V4 ? DT_IPADDR : DT_IP6ADDR, (uint32_t)klen,
-	    iv, n, true);
+	    iv, n, interval);
 	free(iv);
 }
 
