@@ -21,7 +21,8 @@ SAN	?=
 DEB_PKGS = build-essential pkg-config flex bison check libsubunit-dev \
 	libxml2-dev libxml2-utils libidn-dev libstrophe-dev libnftnl-dev \
 	libmnl-dev libnetfilter-queue-dev nftables iptables ipset iproute2 jq time \
-	ejabberd socat openssl clang iputils-ping prosody prosody-modules
+	ejabberd socat openssl clang iputils-ping prosody prosody-modules \
+	ferm
 
 PKGS	= libxml-2.0 libidn libstrophe libnftnl libmnl
 

@@ -10,6 +10,10 @@ extern const struct backend backend_json;
 extern const struct backend backend_xep0016;
 extern const struct backend backend_xep0191;
 extern const struct backend backend_nftables;
+extern const struct backend backend_iptables;
+extern const struct backend backend_ip6tables;
+extern const struct backend backend_ipset;
+extern const struct backend backend_loader;
 extern const struct backend backend_nfqueue;
 
 const struct backend *const backends[] = {
@@ -17,6 +21,10 @@ const struct backend *const backends[] = {
 	&backend_xep0016,
 	&backend_xep0191,
 	&backend_nftables,
+	&backend_iptables,
+	&backend_ip6tables,
+	&backend_ipset,
+	&backend_loader,
 	&backend_nfqueue,
 	NULL
 };

@@ -163,3 +163,92 @@ kern_set_is_named(const struct addrset *s, unsigned fam)
 {
 	return s->name != NULL || kern_set_count(s, fam) > KERN_INLINE_MAX;
 }
+
+bool
+kern_set_used(const struct model *m, const struct addrset *s, unsigned fam)
+{
+	size_t i;
+
+	if (kern_set_count(s, fam) == 0)
+		return false;
+	for (i = 0; i < m->nrules; i++)
+		if (rule_has_family(&m->rules[i], fam) &&
+		    (m->rules[i].src == s || m->rules[i].dst == s))
+			return true;
+	return false;
+}
+
+/* ------------------------------------------------------------------ */
+/* iptables, ip6tables, ipset                                          */
+
+bool
+kern_ipt_chain(const char *table, const char *suffix, char *buf, size_t n)
+{
+	int l = snprintf(buf, n, "%s-%s", table, suffix);
+
+	return l >= 0 && (size_t)l < n && l <= KERN_IPT_CHAIN_MAX;
+}
+
+bool
+kern_ipset_name(const char *table, const struct addrset *s, unsigned fam,
+    char *buf, size_t n)
+{
+	char name[KERN_NAME_MAX + 8];
+	int l;
+
+	kern_set_name(s, fam, name, sizeof(name));
+	l = snprintf(buf, n, "%s-%s", table, name);
+	return l >= 0 && (size_t)l < n && l <= KERN_IPSET_NAME_MAX;
+}
+
+bool
+kern_ipset_tmpname(const char *table, const struct addrset *s,
+    unsigned fam, char *buf, size_t n)
+{
+	int l = snprintf(buf, n, "%s.t%zu_%s", table, s->id,
+	    fam == FAM_V4 ? "v4" : "v6");
+
+	return l >= 0 && (size_t)l < n && l <= KERN_IPSET_NAME_MAX;
+}
+
+static size_t
+pow2_at_least(size_t x, size_t min)
+{
+	size_t p = min;
+
+	while (p < x && p < ((size_t)1 << 40))
+		p <<= 1;
+	return p;
+}
+
+void
+kern_ipset_create(const char *name, unsigned fam, size_t count, char *buf,
+    size_t n)
+{
+	/* +1: a /0 is written as two /1 (hash:net refuses /0). */
+	size_t maxelem = pow2_at_least(count + 1, 65536);
+	size_t hashsize = pow2_at_least((count + 1) / 4, 1024);
+
+	snprintf(buf, n, "create %s hash:net family %s hashsize %zu "
+	    "maxelem %zu", name, fam == FAM_V4 ? "inet" : "inet6", hashsize,
+	    maxelem);
+}
+
+void
+kern_hashlimit_name(const char *table, const struct rule *r, char *buf,
+    size_t n)
+{
+	const struct rate_limit *l = &r->limit;
+	uint32_t h = 2166136261u;	/* FNV-1a */
+	char raw[128];
+	const char *p;
+
+	snprintf(raw, sizeof(raw), "%s %d %u %d %u %d", table, (int)l->over,
+	    l->rate, (int)l->unit, l->burst, (int)l->per);
+	for (p = raw; *p != '\0'; p++) {
+		h ^= (unsigned char)*p;
+		h *= 16777619u;
+	}
+	/* "xfw" + up to 6 digits + "-" + 5 hex digits: 15. */
+	snprintf(buf, n, "xfw%zu-%05x", r->id % 1000000, h & 0xfffffu);
+}

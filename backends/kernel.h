@@ -62,5 +62,33 @@ void		 kern_set_name(const struct addrset *, unsigned fam, char *,
  * KERN_INLINE_MAX entries); false: written inline. */
 bool		 kern_set_is_named(const struct addrset *, unsigned fam);
 size_t		 kern_set_count(const struct addrset *, unsigned fam);
+/* True when a rule of family fam matches on s (a set nobody uses for a
+ * family is not written for it). */
+bool		 kern_set_used(const struct model *, const struct addrset *,
+		    unsigned fam);
+
+/* iptables / ip6tables / ipset names (backends iptables, ipset, loader).
+ * Each returns false (buf then holds the truncated name) when the kernel
+ * limit is exceeded; the caller reports the error at its location. */
+/* Chain "TABLE-SUFFIX", at most KERN_IPT_CHAIN_MAX. */
+bool		 kern_ipt_chain(const char *table, const char *suffix,
+		    char *, size_t);
+/* Set "TABLE-" + kern_set_name(), at most KERN_IPSET_NAME_MAX. */
+bool		 kern_ipset_name(const char *table, const struct addrset *,
+		    unsigned fam, char *, size_t);
+/* The temporary set a (re)load fills before the swap: "TABLE.tID_v4"
+ * ('.' never occurs in a kern_ipset_name()). */
+bool		 kern_ipset_tmpname(const char *table, const struct addrset *,
+		    unsigned fam, char *, size_t);
+/* "create NAME hash:net family inet|inet6 hashsize H maxelem M", sized
+ * for count entries (powers of two, so that a reload of a set that grew
+ * a little keeps the same parameters). */
+void		 kern_ipset_create(const char *name, unsigned fam,
+		    size_t count, char *, size_t);
+/* hashlimit table name of rule r (at most 15 chars): "xfw" ID "-" and a
+ * hash of the table and the limit's parameters, so that a reload with a
+ * changed limit gets a fresh bucket table instead of the old one. */
+void		 kern_hashlimit_name(const char *table, const struct rule *,
+		    char *, size_t);
 
 #endif
