@@ -200,6 +200,22 @@ check_limits() {
 	fi
 }
 
+# run_probes: every probe of $T/probes, inbound from C and outbound from
+# S at once; sets n (probes), a (agreed), obs; disagreements in $T/dis.
+run_probes() {
+	ip netns exec "$C" "$KP" run "$T/probes" in 1000 >"$T/in.out" &
+	cpid=$!
+	ip netns exec "$S" "$KP" run "$T/probes" out 1000 >"$T/out.out"
+	wait $cpid
+	cat "$T/in.out" "$T/out.out" >"$T/all.out"
+	n=$(awk '/probes, .* agreed;/ { n += $1 } END { print n + 0 }' "$T/all.out")
+	a=$(awk '/probes, .* agreed;/ { a += $3 } END { print a + 0 }' "$T/all.out")
+	obs=$(awk '/probes, .* agreed;/ { x += $6; y += $8; z += $10 } END { printf "%d allow, %d deny, %d reject", x, y, z }' "$T/all.out")
+	grep '^DISAGREE' "$T/all.out" >"$T/dis"
+	total_probes=$((total_probes + n))
+	total_agreed=$((total_agreed + a))
+}
+
 total_probes=0
 total_agreed=0
 for pol in "$top"/policies/*.xfw "$top"/tests/data/kernel/*.xfw; do
@@ -256,27 +272,45 @@ for pol in "$top"/policies/*.xfw "$top"/tests/data/kernel/*.xfw; do
 			ns_down
 			continue
 		fi
-		ip netns exec "$C" "$KP" run "$T/probes" in 1000 >"$T/in.out" &
-		cpid=$!
-		ip netns exec "$S" "$KP" run "$T/probes" out 1000 >"$T/out.out"
-		wait $cpid
-		n=$(cat "$T/in.out" "$T/out.out" | awk '/probes, .* agreed;/ { n += $1 } END { print n + 0 }')
-		a=$(cat "$T/in.out" "$T/out.out" | awk '/probes, .* agreed;/ { a += $3 } END { print a + 0 }')
-		obs=$(cat "$T/in.out" "$T/out.out" | awk '/probes, .* agreed;/ { x += $6; y += $8; z += $10 } END { printf "%d allow, %d deny, %d reject", x, y, z }')
-		total_probes=$((total_probes + n))
-		total_agreed=$((total_agreed + a))
+		run_probes
 		echo "kernel: $name: $loader: $n probes, $a agreed (observed $obs)"
 		if [ "$n" -gt 0 ] && [ "$n" = "$a" ]; then
 			ok "kernel: $name: $loader agrees with the model"
 		else
 			fail "kernel: $name: $loader: $((n - a)) disagreement(s)"
-			grep -h '^DISAGREE' "$T/in.out" "$T/out.out" |
+			sed -n '/^DISAGREE/p' "$T/dis" |
 			    sed "s|$T/pol/stripped-|$reld/|g; s|$T/pol/|$reld/|g; s/^/#   $loader: /"
 		fi
 		[ "$name" = limits.xfw ] && check_limits "$loader"
 		ns_down
 	done
 done
+
+# --- negative control: the oracle sees a wrong ruleset ----------------------
+# Load a mutant of constructs.xfw (one port range one wider, one reject
+# made a deny) against the probes of the real one: exactly the probes of
+# those two edges must disagree.
+K=$top/tests/data/kernel/constructs.xfw
+sed 's/allow in udp port 3478-3480 from/allow in udp port 3478-3481 from/
+    s/^\treject in tcp port 25$/\tdeny in tcp port 25/' "$K" >"$T/mutant.xfw"
+"$KPS" "$K" >"$T/probes" 2>/dev/null
+tp=$total_probes ta=$total_agreed
+if ! ns_up "$T/probes"; then
+	fail "kernel: negative control: namespace set-up failed"
+elif ! out=$(load apply "$T/mutant.xfw"); then
+	fail "kernel: negative control: load failed: $out"
+else
+	run_probes
+	bad=$(grep -cv ' -> [^ ]*:\(3481\|25\) ' "$T/dis")
+	if [ "$a" -lt "$n" ] && [ "$bad" -eq 0 ]; then
+		ok "kernel: negative control: a mutant ruleset disagrees on exactly the mutated edges ($((n - a)) of $n probes)"
+	else
+		fail "kernel: negative control: mutant: $n probes, $a agreed, $bad unexpected"
+		sed 's/^/#   mutant: /' "$T/dis"
+	fi
+fi
+ns_down
+total_probes=$tp total_agreed=$ta
 
 t1=$(date +%s.%N)
 echo "kernel: $total_probes probes in all, $total_agreed agreed; runtime $(echo "$t1 $t0" | awk '{ printf "%.1f", $1 - $2 }') s"
