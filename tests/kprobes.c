@@ -43,6 +43,7 @@
 #define DEF_SPORT	40000
 #define DEF_DPORT	9999
 #define MAX_PROBES	2500
+#define PORT_SAMPLE	24	/* ranges of a port set probed */
 #define LIMIT_PROBES	2	/* per rule with a rate or conn limit */
 
 enum side { CLIENT, SERVER };
@@ -470,18 +471,17 @@ static void
 port_edges(struct gen *g, const struct packet *base, const struct portset *ps,
     bool src, const char *origin)
 {
-	size_t idx[3], k = 0, i, j;
+	size_t idx[PORT_SAMPLE], k = 0, i, j;
 	struct packet pk;
 
-	if (ps->n == 0)
-		return;
-	if (ps->n <= 3) {
+	/* Port sets are short: all ranges, or an even sample of long ones
+	 * (a backend may split them, e.g. into multiport matches). */
+	if (ps->n <= PORT_SAMPLE) {
 		for (i = 0; i < ps->n; i++)
 			idx[k++] = i;
 	} else {
-		idx[k++] = 0;
-		idx[k++] = ps->n / 2;
-		idx[k++] = ps->n - 1;
+		for (i = 0; i < PORT_SAMPLE; i++)
+			idx[k++] = i * (ps->n - 1) / (PORT_SAMPLE - 1);
 	}
 	for (i = 0; i < k; i++) {
 		long c[4];
