@@ -210,7 +210,7 @@ run_probes() {
 	cat "$T/in.out" "$T/out.out" >"$T/all.out"
 	n=$(awk '/probes, .* agreed;/ { n += $1 } END { print n + 0 }' "$T/all.out")
 	a=$(awk '/probes, .* agreed;/ { a += $3 } END { print a + 0 }' "$T/all.out")
-	obs=$(awk '/probes, .* agreed;/ { x += $6; y += $8; z += $10 } END { printf "%d allow, %d deny, %d reject", x, y, z }' "$T/all.out")
+	obs=$(awk '/probes, .* agreed;/ { x += $6; y += $8; z += $10; r += $12 } END { printf "%d allow, %d deny, %d reject; %d sent again", x, y, z, r }' "$T/all.out")
 	grep '^DISAGREE' "$T/all.out" >"$T/dis"
 	total_probes=$((total_probes + n))
 	total_agreed=$((total_agreed + a))
