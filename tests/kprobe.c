@@ -2,18 +2,19 @@
  * kprobe.c - the prober and responder of the differential kernel tests
  * (tests/suites/kernel.sh).  Reads the probe sets build/kprobes prints.
  *
- *   kprobe serve PROBEFILE READYFILE in|out
+ *   kprobe serve PROBEFILE READYFILE in|out|forward
  *	Listen on every TCP and UDP destination port of the probes of one
- *	direction, IPv4
- *	and IPv6: accept TCP connections, echo UDP datagrams back from the
- *	address they were sent to.  Creates READYFILE when listening.
- *   kprobe run PROBEFILE in|out [TIMEOUT_MS]
+ *	direction, IPv4 and IPv6: accept TCP connections, echo UDP
+ *	datagrams back from the address they were sent to.  Creates
+ *	READYFILE when listening.
+ *   kprobe run PROBEFILE in|out|forward [TIMEOUT_MS]
  *	Send the probes of one direction, all at once, each bound to its
  *	source address and port: a TCP connect, a UDP datagram or an ICMP
  *	echo.  Connected / echoed / echo reply = allow; RST or ICMP error =
  *	reject; nothing before the timeout = deny (a send refused locally
- *	with EPERM waits for the ICMP error of a reject all the same).  Prints every disagreement with the model's verdict and a
- *	last line "N probes, M agreed".
+ *	with EPERM waits for the ICMP error of a reject all the same).
+ *	Prints every disagreement with the model's verdict and a last line
+ *	"N probes, M agreed; observed ...".
  *   kprobe burst SRC DST PORT COUNT hold|close [TIMEOUT_MS]
  *	COUNT TCP connects one after the other from SRC; prints one letter
  *	each: A accepted, R rejected, D dropped.  hold keeps the accepted
@@ -46,7 +47,7 @@ struct probe {
 	unsigned	 id;
 	bool		 eperm;		/* the send was refused locally */
 	bool		 active;	/* in the current pass */
-	bool		 out;
+	char		 dir[8];	/* in, out or forward */
 	enum proto	 proto;
 	int		 af;
 	struct sockaddr_storage src, dst;
@@ -136,7 +137,7 @@ load(const char *path)
 		    &p.id, dir, proto, p.srcs, &p.sport, p.dsts, &p.dport,
 		    p.want, p.origin, &off) < 9 || off == 0)
 			continue;
-		p.out = strcmp(dir, "out") == 0;
+		snprintf(p.dir, sizeof(p.dir), "%s", dir);
 		p.proto = strcmp(proto, "tcp") == 0 ? P_TCP :
 		    strcmp(proto, "udp") == 0 ? P_UDP : P_ICMP;
 		if (!mkaddr(p.srcs, p.sport, &p.src, &p.slen, &p.af) ||
@@ -243,7 +244,7 @@ udp_echo(int fd)
 }
 
 static int
-serve(const char *ready, bool out)
+serve(const char *ready, const char *dir)
 {
 	struct lsock *ls = NULL;
 	struct pollfd *pf;
@@ -256,10 +257,10 @@ serve(const char *ready, bool out)
 	for (i = 0; i < np; i++) {
 		bool tcp = pv[i].proto == P_TCP, dup = false;
 
-		if (pv[i].proto == P_ICMP || pv[i].out != out)
+		if (pv[i].proto == P_ICMP || strcmp(pv[i].dir, dir) != 0)
 			continue;
 		for (j = 0; j < i && !dup; j++)
-			dup = pv[j].out == out && pv[j].proto == pv[i].proto &&
+			dup = strcmp(pv[j].dir, dir) == 0 && pv[j].proto == pv[i].proto &&
 			    pv[j].dport == pv[i].dport;
 		if (dup)
 			continue;
@@ -558,12 +559,14 @@ pass(long timeout, struct pollfd *pf, size_t *map, uint16_t base)
  * pass a slow answer for a drop.
  */
 static int
-run(bool out, long timeout)
+run(const char *dir, long timeout)
 {
 	struct pollfd *pf;
 	size_t *map, i, total = 0, agreed = 0, na = 0, nd = 0, nr = 0;
 	size_t retried = 0;
-	uint16_t base = (uint16_t)(getpid() * 131);
+	/* ICMP echo ids: probe ids stay under 0x4000; a forward run shares
+	 * the client namespace with an inbound one. */
+	uint16_t base = strcmp(dir, "forward") == 0 ? 0x8000 : 0;
 
 	raise_nofile();
 	pf = calloc(np + 1, sizeof(*pf));
@@ -571,12 +574,13 @@ run(bool out, long timeout)
 	if (pf == NULL || map == NULL)
 		die("calloc");
 	for (i = 0; i < np; i++)
-		pv[i].active = pv[i].out == out;
+		pv[i].active = strcmp(pv[i].dir, dir) == 0;
 	pass(timeout, pf, map, base);
 	for (i = 0; i < np; i++) {
 		struct probe *p = &pv[i];
 
-		p->active = p->out == out && strcmp(p->got, p->want) != 0;
+		p->active = strcmp(p->dir, dir) == 0 &&
+		    strcmp(p->got, p->want) != 0;
 		if (p->active) {
 			p->got = p->detail = NULL;
 			p->eperm = false;
@@ -584,11 +588,11 @@ run(bool out, long timeout)
 		}
 	}
 	if (retried > 0)
-		pass(3 * timeout, pf, map, (uint16_t)(base + 0x8000));
+		pass(3 * timeout, pf, map, (uint16_t)(base + 0x4000));
 	for (i = 0; i < np; i++) {
 		struct probe *p = &pv[i];
 
-		if (p->out != out)
+		if (strcmp(p->dir, dir) != 0)
 			continue;
 		total++;
 		na += strcmp(p->got, "allow") == 0;
@@ -600,7 +604,7 @@ run(bool out, long timeout)
 		}
 		printf("DISAGREE probe %u %s %s %s%s%s:%u -> %s%s%s:%u (%s): "
 		    "model %s by %s; kernel %s (%s)\n", p->id,
-		    out ? "out" : "in", p->proto == P_TCP ? "tcp" :
+		    p->dir, p->proto == P_TCP ? "tcp" :
 		    p->proto == P_UDP ? "udp" : p->af == AF_INET ? "icmp" :
 		    "icmpv6", p->af == AF_INET6 ? "[" : "", p->srcs,
 		    p->af == AF_INET6 ? "]" : "", p->sport,
@@ -681,19 +685,19 @@ main(int argc, char **argv)
 {
 	if (argc == 5 && strcmp(argv[1], "serve") == 0) {
 		load(argv[2]);
-		return serve(argv[3], strcmp(argv[4], "out") == 0);
+		return serve(argv[3], argv[4]);
 	}
 	if ((argc == 4 || argc == 5) && strcmp(argv[1], "run") == 0) {
 		load(argv[2]);
-		return run(strcmp(argv[3], "out") == 0,
+		return run(argv[3],
 		    argc == 5 ? atol(argv[4]) : 1000);
 	}
 	if ((argc == 7 || argc == 8) && strcmp(argv[1], "burst") == 0)
 		return burst(argv[2], argv[3], (unsigned)atoi(argv[4]),
 		    (unsigned)atoi(argv[5]), strcmp(argv[6], "hold") == 0,
 		    argc == 8 ? atol(argv[7]) : 1000);
-	fprintf(stderr, "usage: kprobe serve PROBEFILE READYFILE in|out | "
-	    "run PROBEFILE in|out [MS] | burst SRC DST PORT N hold|close "
+	fprintf(stderr, "usage: kprobe serve PROBEFILE READYFILE DIR | "
+	    "run PROBEFILE DIR [MS] | burst SRC DST PORT N hold|close "
 	    "[MS]\n");
 	return 2;
 }

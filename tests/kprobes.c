@@ -8,7 +8,7 @@
  * line, for build/kprobe (the prober) and the suite:
  *
  *   iface NAME                       the server namespace's veth
- *   addr client|server ADDRESS       an address to add to that side
+ *   addr client|server|dest ADDRESS  an address to add to that side
  *   probe ID DIR PROTO SRC SPORT DST DPORT WANT ORIGIN WHERE...
  *   # comment lines (counts, skips)
  *
@@ -21,13 +21,17 @@
  * plus the defaults of each direction.  WANT is the model evaluator's
  * verdict for the probe as a new connection (CT_NEW).  Inbound probes
  * come from the client namespace to the server namespace (where the
- * rules are loaded); outbound probes leave the server to the client.
+ * rules are loaded); outbound probes leave the server to the client;
+ * forwarded ones go from the client through the server (a router) to a
+ * third namespace, dest.
  *
- * Probes that cannot be realised in the two-namespace setup are skipped
- * and counted: forward ones, unusable addresses (loopback, multicast,
- * 0/8, class E, link-local, v4-mapped), an address needed on both sides,
- * states other than new, and more than a few probes decided by a rule
- * with a rate or connection limit (a single probe cannot judge those).
+ * Probes that cannot be realised in the three-namespace setup are
+ * skipped and counted: expects on an interface other than the server's
+ * end of the client link (the first interface the rules name, else
+ * eth0), unusable addresses (loopback, multicast, 0/8, class E,
+ * link-local, v4-mapped), an address needed on two sides, states other
+ * than new, and more than a few probes decided by a rule with a rate or
+ * connection limit (a single probe cannot judge those).
  * With `option established off', the reply must pass the layers too: a
  * probe whose reply the policy does not allow is expected to be dropped;
  * likewise the refusal (TCP reset, ICMP error) of a reject.
@@ -40,13 +44,14 @@
 
 #include "compile.h"
 
+#define FAR_IFACE	"xkfar0"	/* the router's end of the far link */
 #define DEF_SPORT	40000
 #define DEF_DPORT	9999
 #define MAX_PROBES	2500
 #define PORT_SAMPLE	24	/* ranges of a port set probed */
 #define LIMIT_PROBES	2	/* per rule with a rate or conn limit */
 
-enum side { CLIENT, SERVER };
+enum side { CLIENT, SERVER, DEST };
 
 struct kp {
 	struct packet	 pk;
@@ -69,8 +74,8 @@ struct gen {
 	struct role		*roles;
 	size_t			 nroles, caproles;
 	size_t			*limit_hits;	/* per rule */
-	u128			 def[2][2];	/* [fam v4/v6][side] */
-	size_t			 sk_forward, sk_unusable, sk_conflict,
+	u128			 def[2][3];	/* [fam v4/v6][side] */
+	size_t			 sk_iface, sk_unusable, sk_conflict,
 				 sk_state, sk_limit, sk_cap, dups, expects;
 };
 
@@ -155,10 +160,12 @@ pick_defaults(struct gen *g)
 	unsigned k;
 	int s;
 
-	for (s = 0; s < 2; s++) {
+	for (s = 0; s < 3; s++) {
+		unsigned host = s == SERVER ? 1 : s == CLIENT ? 2 : 3;
+
 		for (k = 0; k < 200; k++) {
 			u128 a = ((u128)(45u << 24 | (k + 1) << 16)) |
-			    (u128)(s == SERVER ? 1 : 2);
+			    (u128)host;
 
 			if (!in_any_set(g->m, FAM_V4, a) || k == 199) {
 				g->def[0][s] = a;
@@ -167,8 +174,7 @@ pick_defaults(struct gen *g)
 		}
 		for (k = 0; k < 200; k++) {
 			u128 a = ((u128)0x2a0b0000u << 96) |
-			    ((u128)(k + 1) << 80) |
-			    (u128)(s == SERVER ? 1 : 2);
+			    ((u128)(k + 1) << 80) | (u128)host;
 
 			if (!in_any_set(g->m, FAM_V6, a) || k == 199) {
 				g->def[1][s] = a;
@@ -262,7 +268,8 @@ refusal(struct gen *g, struct kp *k)
 
 	if (pk->proto != PROTO_TCP && g->m->prelude.essential_icmp)
 		return;
-	rp.dir = pk->dir == DIR_IN ? DIR_OUT : DIR_IN;
+	/* The refusal of a forwarded packet is sent by the router. */
+	rp.dir = pk->dir == DIR_OUT ? DIR_IN : DIR_OUT;
 	rp.src = pk->dst;
 	rp.dst = pk->src;
 	rp.sport = pk->dport;
@@ -303,23 +310,19 @@ add(struct gen *g, const struct packet *in, const char *origin)
 	size_t i;
 	struct kp *k;
 
-	if (pk.dir == DIR_FORWARD) {
-		g->sk_forward++;
-		return;
-	}
+	ss = pk.dir == DIR_OUT ? SERVER : CLIENT;
+	ds = pk.dir == DIR_IN ? SERVER : pk.dir == DIR_OUT ? CLIENT : DEST;
 	if (pk.state != CT_NEW) {
 		g->sk_state++;
 		return;
 	}
 	if (!pk.has_src) {
 		pk.has_src = true;
-		pk.src = g->def[fi(pk.family)][pk.dir == DIR_IN ?
-		    CLIENT : SERVER];
+		pk.src = g->def[fi(pk.family)][ss];
 	}
 	if (!pk.has_dst) {
 		pk.has_dst = true;
-		pk.dst = g->def[fi(pk.family)][pk.dir == DIR_IN ?
-		    SERVER : CLIENT];
+		pk.dst = g->def[fi(pk.family)][ds];
 	}
 	if (pk.proto == 0)
 		pk.proto = PROTO_TCP;
@@ -331,14 +334,18 @@ add(struct gen *g, const struct packet *in, const char *origin)
 	} else {
 		pk.sport = pk.dport = 0;
 	}
+	/* The server's end of the client link: in (and forward) in on
+	 * it, out out of it.  An expect on another interface is skipped. */
+	if (pk.iface != NULL && strcmp(pk.iface, g->iface) != 0) {
+		g->sk_iface++;
+		return;
+	}
 	pk.iface = g->iface;
 	if (!usable(pk.family, pk.src) || !usable(pk.family, pk.dst) ||
 	    pk.src == pk.dst) {
 		g->sk_unusable++;
 		return;
 	}
-	ss = pk.dir == DIR_IN ? CLIENT : SERVER;
-	ds = ss == CLIENT ? SERVER : CLIENT;
 	if (((r = role_find(g, pk.family, pk.src)) != NULL && r->side != ss) ||
 	    ((r = role_find(g, pk.family, pk.dst)) != NULL && r->side != ds)) {
 		g->sk_conflict++;
@@ -383,12 +390,16 @@ add(struct gen *g, const struct packet *in, const char *origin)
 		struct decision rd;
 		char w[200];
 
-		rp.dir = pk.dir == DIR_IN ? DIR_OUT : DIR_IN;
+		rp.dir = pk.dir == DIR_IN ? DIR_OUT : pk.dir == DIR_OUT ?
+		    DIR_IN : DIR_FORWARD;
 		rp.src = pk.dst;
 		rp.dst = pk.src;
 		rp.sport = pk.dport;
 		rp.dport = pk.sport;
 		rp.state = CT_ESTABLISHED;
+		/* A forwarded reply comes in from the far side. */
+		if (pk.dir == DIR_FORWARD)
+			rp.iface = FAR_IFACE;
 		eval_packet(g->m, &rp, &rd);
 		if (rd.verdict != VERDICT_ALLOW) {
 			describe(g->m, &rd, w, sizeof(w));
@@ -517,10 +528,6 @@ rule_probes(struct gen *g, const struct rule *r)
 	static const unsigned fams[2] = { FAM_V4, FAM_V6 };
 	int f, p;
 
-	if (r->dir == DIR_FORWARD) {
-		g->sk_forward++;
-		return;
-	}
 	for (f = 0; f < 2; f++) {
 		unsigned fam = fams[f];
 		unsigned protos[3] = { PROTO_TCP, PROTO_UDP,
@@ -558,9 +565,17 @@ rule_probes(struct gen *g, const struct rule *r)
 				    DEF_DPORT;
 			}
 			add(g, &b, "rule");
-			/* The opposite direction, same addresses' roles. */
+			/* The opposite direction, same addresses' roles;
+			 * forward rules: the same packet coming in. */
 			mirror = b;
-			mirror.dir = r->dir == DIR_IN ? DIR_OUT : DIR_IN;
+			if (r->dir == DIR_FORWARD) {
+				mirror.dir = DIR_IN;
+				mirror.has_dst = false;
+				add(g, &mirror, "rule-mirror");
+				mirror.has_dst = b.has_dst;
+				mirror.dir = DIR_FORWARD;
+			}
+			mirror.dir = r->dir == DIR_OUT ? DIR_IN : DIR_OUT;
 			mirror.has_src = b.has_dst;
 			mirror.src = b.dst;
 			mirror.has_dst = b.has_src;
@@ -659,7 +674,7 @@ main(int argc, char **argv)
 	}
 	for (i = 0; i < m.nrules; i++)
 		rule_probes(&g, &m.rules[i]);
-	for (d = DIR_IN; d <= DIR_OUT; d++)
+	for (d = DIR_IN; d <= DIR_FORWARD; d++)
 		for (f = 0; f < 2; f++)
 			for (p = 0; p < 3; p++) {
 				struct packet pk;
@@ -681,7 +696,7 @@ main(int argc, char **argv)
 
 		fmt_addr(g.roles[i].fam, g.roles[i].a, b, sizeof(b));
 		printf("addr %s %s\n", g.roles[i].side == CLIENT ? "client" :
-		    "server", b);
+		    g.roles[i].side == SERVER ? "server" : "dest", b);
 	}
 	for (i = 0; i < g.n; i++) {
 		const struct kp *k = &g.v[i];
@@ -694,10 +709,10 @@ main(int argc, char **argv)
 		    k->pk.sport, t, k->pk.dport, verdict_name(k->want),
 		    k->origin, k->where);
 	}
-	printf("# %zu probes (%zu packet expects); skipped: %zu forward, "
-	    "%zu unusable address, %zu address needed on both sides, "
+	printf("# %zu probes (%zu packet expects); skipped: %zu on another "
+	    "interface, %zu unusable address, %zu address needed on both sides, "
 	    "%zu state not new, %zu decided by a limit rule, %zu over the "
-	    "cap; %zu duplicates\n", g.n, g.expects, g.sk_forward,
+	    "cap; %zu duplicates\n", g.n, g.expects, g.sk_iface,
 	    g.sk_unusable, g.sk_conflict, g.sk_state, g.sk_limit, g.sk_cap,
 	    g.dups);
 	free(g.v);

@@ -10,11 +10,17 @@
 #   apply    xmppfwc apply (libnftnl)
 #   nft      nft -f of xmppfwc compile -t nftables
 #   iptables sh DIR/load-iptables.sh after xmppfwc compile -o DIR
-# and build/kprobe sends every probe as real traffic over a veth pair
-# between a client namespace C and S (inbound probes C -> S, outbound
-# S -> C), with responders on every port in both.  Every observed verdict
-# must equal the model's.  Each loader gets fresh namespaces (no rules,
-# sets or conntrack entries survive from the one before).
+# and build/kprobe sends every probe as real traffic: inbound from a
+# client namespace C to S over a veth pair, outbound from S to C, and
+# forwarded from C through S (a router) to a third namespace D, with
+# responders on every probe port.  Every observed verdict must equal the
+# model's; a disagreement is printed with the probe and the place in the
+# policy that decided.  Each loader gets fresh namespaces (no rules, sets
+# or conntrack entries survive from the one before: the flush).
+# limits.xfw also gets bursts of real connections against its rate and
+# connection limits, and a mutant ruleset checks that the test can fail.
+# Policies with inspect blocks lose them for apply and nft -f: this kernel
+# has no nft queue statement (iptables loads NFQUEUE with bypass).
 #
 # Nothing outside the namespaces this suite creates is touched.
 set -u
@@ -26,8 +32,11 @@ KP=$bd/kprobe
 T=$(mktemp -d /tmp/xfwk.XXXXXX)
 S=xfwk-$$-s
 C=xfwk-$$-c
+D=xfwk-$$-d
 VS=xk$$s
 VC=xk$$c
+VF=xkfar0
+VD=xk$$d
 pids=""
 fails=0
 t0=$(date +%s.%N)
@@ -36,6 +45,7 @@ cleanup() {
 	for p in $pids; do kill "$p" 2>/dev/null; done
 	ip netns del "$S" 2>/dev/null
 	ip netns del "$C" 2>/dev/null
+	ip netns del "$D" 2>/dev/null
 	rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
@@ -63,11 +73,16 @@ fi
 ns_up() {
 	f=$1
 	ifc=$(sed -n 's/^iface //p' "$f")
-	ip netns add "$S" && ip netns add "$C" || return 1
+	ip netns add "$S" && ip netns add "$C" && ip netns add "$D" || return 1
 	ip link add "$VS" netns "$S" type veth peer name "$VC" netns "$C" ||
 	    return 1
+	ip link add "$VF" netns "$S" type veth peer name "$VD" netns "$D" ||
+	    return 1
 	ip -n "$S" link set "$VS" name "$ifc" || return 1
-	for n in "$S" "$C"; do
+	ip netns exec "$S" sysctl -qw net.ipv4.ip_forward=1 \
+	    net.ipv6.conf.all.forwarding=1 net.ipv4.conf.all.rp_filter=0 \
+	    net.ipv4.conf.default.rp_filter=0 >/dev/null
+	for n in "$S" "$C" "$D"; do
 		ip -n "$n" link set lo up
 		ip netns exec "$n" sysctl -qw net.ipv4.icmp_ratelimit=0 \
 		    net.ipv6.icmp.ratelimit=0 net.ipv4.icmp_msgs_per_sec=100000 \
@@ -75,7 +90,10 @@ ns_up() {
 	done
 	macS=$(ip -n "$S" -o link show "$ifc" | sed -n 's/.*link\/ether \([^ ]*\).*/\1/p')
 	macC=$(ip -n "$C" -o link show "$VC" | sed -n 's/.*link\/ether \([^ ]*\).*/\1/p')
-	awk -v ifc="$ifc" -v vc="$VC" -v ms="$macS" -v mc="$macC" -v d="$T" '
+	macF=$(ip -n "$S" -o link show "$VF" | sed -n 's/.*link\/ether \([^ ]*\).*/\1/p')
+	macD=$(ip -n "$D" -o link show "$VD" | sed -n 's/.*link\/ether \([^ ]*\).*/\1/p')
+	awk -v ifc="$ifc" -v vc="$VC" -v ms="$macS" -v mc="$macC" -v d="$T" \
+	    -v vf="$VF" -v vd="$VD" -v mf="$macF" -v md="$macD" '
 	    $1 == "addr" {
 		v6 = index($3, ":") > 0
 		if ($2 == "server") {
@@ -83,28 +101,46 @@ ns_up() {
 			    " dev " ifc > (d "/ipS")
 			print "neigh add " $3 " lladdr " ms " dev " vc \
 			    " nud permanent" > (d "/ipC")
-		} else {
+		} else if ($2 == "client") {
 			print "addr add " $3 (v6 ? "/128 nodad" : "/32") \
 			    " dev " vc > (d "/ipC")
 			print "neigh add " $3 " lladdr " mc " dev " ifc \
 			    " nud permanent" > (d "/ipS")
+			print "neigh add " $3 " lladdr " mf " dev " vd \
+			    " nud permanent" > (d "/ipD")
+		} else {
+			# dest: beyond S, which routes to it
+			print "addr add " $3 (v6 ? "/128 nodad" : "/32") \
+			    " dev " vd > (d "/ipD")
+			print "route add " $3 " dev " vf > (d "/ipS")
+			print "neigh add " $3 " lladdr " md " dev " vf \
+			    " nud permanent" > (d "/ipS")
+			print "neigh add " $3 " lladdr " ms " dev " vc \
+			    " nud permanent" > (d "/ipC")
 		}
 	    }' "$f"
-	touch "$T/ipS" "$T/ipC"
-	ip -n "$S" link set "$ifc" up && ip -n "$C" link set "$VC" up ||
+	touch "$T/ipS" "$T/ipC" "$T/ipD"
+	ip -n "$S" link set "$ifc" up && ip -n "$C" link set "$VC" up &&
+	    ip -n "$S" link set "$VF" up && ip -n "$D" link set "$VD" up ||
 	    return 1
-	ip -n "$S" -batch "$T/ipS" && ip -n "$C" -batch "$T/ipC" || return 1
+	ip -n "$S" -batch "$T/ipS" && ip -n "$C" -batch "$T/ipC" &&
+	    ip -n "$D" -batch "$T/ipD" || return 1
 	ip -n "$S" route add default dev "$ifc" &&
 	    ip -n "$S" -6 route add default dev "$ifc" &&
 	    ip -n "$C" route add default dev "$VC" &&
-	    ip -n "$C" -6 route add default dev "$VC" || return 1
-	rm -f "$T/ipS" "$T/ipC" "$T/readyS" "$T/readyC"
+	    ip -n "$C" -6 route add default dev "$VC" &&
+	    ip -n "$D" route add default dev "$VD" &&
+	    ip -n "$D" -6 route add default dev "$VD" || return 1
+	rm -f "$T/ipS" "$T/ipC" "$T/ipD" "$T/readyS" "$T/readyC" "$T/readyD"
 	ip netns exec "$S" "$KP" serve "$f" "$T/readyS" in &
 	pids="$pids $!"
 	ip netns exec "$C" "$KP" serve "$f" "$T/readyC" out &
 	pids="$pids $!"
+	ip netns exec "$D" "$KP" serve "$f" "$T/readyD" forward &
+	pids="$pids $!"
 	i=0
-	while [ ! -s "$T/readyS" ] || [ ! -s "$T/readyC" ]; do
+	while [ ! -s "$T/readyS" ] || [ ! -s "$T/readyC" ] ||
+	    [ ! -s "$T/readyD" ]; do
 		i=$((i + 1))
 		[ $i -gt 100 ] && return 1
 		sleep 0.05
@@ -117,6 +153,7 @@ ns_down() {
 	pids=""
 	ip netns del "$S" 2>/dev/null
 	ip netns del "$C" 2>/dev/null
+	ip netns del "$D" 2>/dev/null
 }
 
 # --- policies -----------------------------------------------------------------
@@ -205,9 +242,12 @@ check_limits() {
 run_probes() {
 	ip netns exec "$C" "$KP" run "$T/probes" in 1000 >"$T/in.out" &
 	cpid=$!
+	ip netns exec "$C" "$KP" run "$T/probes" forward 1000 >"$T/fwd.out" &
+	fpid=$!
 	ip netns exec "$S" "$KP" run "$T/probes" out 1000 >"$T/out.out"
 	wait $cpid
-	cat "$T/in.out" "$T/out.out" >"$T/all.out"
+	wait $fpid
+	cat "$T/in.out" "$T/out.out" "$T/fwd.out" >"$T/all.out"
 	n=$(awk '/probes, .* agreed;/ { n += $1 } END { print n + 0 }' "$T/all.out")
 	a=$(awk '/probes, .* agreed;/ { a += $3 } END { print a + 0 }' "$T/all.out")
 	obs=$(awk '/probes, .* agreed;/ { x += $6; y += $8; z += $10; r += $12 } END { printf "%d allow, %d deny, %d reject; %d sent again", x, y, z, r }' "$T/all.out")
