@@ -2,6 +2,7 @@
  * kernel.c - names and text shared by the kernel backends (kernel.h).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kernel.h"
@@ -77,11 +78,62 @@ kern_iface(const char *s)
 	return i <= 15;
 }
 
+/*
+ * The words nft 1.0.6 reads as keywords where a table name goes ("table
+ * inet meta {}" is a syntax error, quoted or not), sorted (strcmp).
+ * Found by trying every word of libnftables' strings and of nft(8) as a
+ * table name with nft -c.
+ */
+static const char *const nft_keywords[] = {
+	"accept", "add", "ah", "all", "and", "arp", "auto-merge",
+	"bridge", "cgroup", "chain", "comment", "comp", "constant",
+	"continue", "counter", "cpu", "create", "ct", "day", "dccp",
+	"define", "delete", "describe", "device", "devices", "dnat",
+	"drop", "dst", "dup", "dynamic", "ecn", "element", "elements",
+	"esp", "ether", "exists", "expires", "export", "exthdr", "fib",
+	"flags", "flow", "flowtable", "flush", "frag", "fwd",
+	"gc-interval", "get", "goto", "handle", "hbh", "hook", "hour",
+	"ibriport", "ibrname", "icmp", "icmpv6", "igmp", "iif",
+	"iifgroup", "iifname", "iiftype", "import", "include", "index",
+	"inet", "insert", "interval", "ip", "ip6", "ipsec", "jhash",
+	"jump", "limit", "list", "log", "lt", "map", "mark",
+	"masquerade", "meta", "meter", "mh", "missing", "monitor",
+	"netdev", "nftrace", "not", "notrack", "numgen", "obriport",
+	"obrname", "offload", "oif", "oifgroup", "oifname", "oiftype",
+	"or", "osf", "pkttype", "policy", "position", "priority",
+	"queue", "quota", "random", "redefine", "redirect", "reject",
+	"rename", "replace", "reset", "return", "rt", "rt0", "rt2",
+	"rtclassid", "rule", "ruleset", "sctp", "secmark", "set",
+	"size", "skgid", "skuid", "snat", "socket", "srh", "symhash",
+	"synproxy", "table", "tcp", "th", "time", "timeout", "tproxy",
+	"type", "typeof", "udp", "udplite", "undefine", "update",
+	"vlan", "vmap", "xt",
+};
+
+static int
+str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+bool
+kern_nft_keyword(const char *s)
+{
+	return bsearch(&s, nft_keywords, sizeof(nft_keywords) /
+	    sizeof(nft_keywords[0]), sizeof(nft_keywords[0]), str_cmp) != NULL;
+}
+
 const char *
 kern_table(const struct model *m, FILE *err)
 {
 	const char *t = m->opt.table != NULL ? m->opt.table : "xmppfw";
 
+	if (kern_ident(t, KERN_TABLE_MAX) && kern_nft_keyword(t)) {
+		fprintf(err, "%s: error: option table \"%s\" is an nft keyword; "
+		    "nft cannot read a table of that name back\n",
+		    m->source != NULL ? m->source : "xmppfwc", t);
+		return NULL;
+	}
 	if (!kern_ident(t, KERN_TABLE_MAX)) {
 		char shown[64];
 
@@ -147,12 +199,31 @@ kern_set_count(const struct addrset *s, unsigned fam)
 	return fam == FAM_V4 ? s->n4 : s->n6;
 }
 
+/* "s12", "limit3", "conn0": the form of the names kernel backends
+ * generate (inline sets, per-address limits and caps), which a
+ * definition's name must not take. */
+static bool
+generated_name(const char *s)
+{
+	static const char *const pfx[] = { "s", "limit", "conn" };
+	size_t i, l;
+
+	for (i = 0; i < sizeof(pfx) / sizeof(pfx[0]); i++) {
+		l = strlen(pfx[i]);
+		if (strncmp(s, pfx[i], l) == 0 && s[l] != '\0' &&
+		    strspn(s + l, "0123456789") == strlen(s + l))
+			return true;
+	}
+	return false;
+}
+
 void
 kern_set_name(const struct addrset *s, unsigned fam, char *buf, size_t n)
 {
 	const char *tag = fam == FAM_V4 ? "v4" : "v6";
 
-	if (s->name != NULL && kern_ident(s->name, KERN_NAME_MAX - 3))
+	if (s->name != NULL && kern_ident(s->name, KERN_NAME_MAX - 3) &&
+	    !generated_name(s->name))
 		snprintf(buf, n, "%s_%s", s->name, tag);
 	else
 		snprintf(buf, n, "s%zu_%s", s->id, tag);

@@ -39,8 +39,12 @@ bool		 kern_ident(const char *, size_t max);
 /* An interface name the kernel accepts: [A-Za-z0-9_.+-]{1,15}. */
 bool		 kern_iface(const char *);
 
+/* True for the words nft reads as keywords where a name goes. */
+bool		 kern_nft_keyword(const char *);
+
 /* The table name a model asks for (option table, default "xmppfw"),
- * checked; NULL after an error reported on err. */
+ * checked (an identifier, not an nft keyword); NULL after an error
+ * reported on err. */
 const char	*kern_table(const struct model *, FILE *err);
 
 /* "file:line[ comment]", filtered; false if longer than max. */
@@ -55,7 +59,9 @@ bool		 kern_log_prefix(const struct model *, const struct rule *,
 void		 kern_where(const struct srcloc *, char *, size_t);
 
 /* Address sets: the name of set s for family fam (FAM_V4/FAM_V6):
- * "NAME_v4" for a definition with a usable name, else "sID_v4". */
+ * "NAME_v4" for a definition with a usable name, else "sID_v4".  A
+ * name is usable when it is an identifier and not of the form of the
+ * generated names sN, limitN, connN (which would collide). */
 void		 kern_set_name(const struct addrset *, unsigned fam, char *,
 		    size_t);
 /* True when s becomes a named set for fam (a definition, or more than
