@@ -261,6 +261,7 @@ struct rtext {
 	char	comment[KERN_IPT_COMMENT_MAX + 512];
 	char	logpfx[KERN_IPT_LOGPFX_MAX + 512];
 	char	hlname[32];
+	char	logsuffix[32];		/* "L<id>" */
 	char	logchain[NAMEBUF];
 	unsigned l4;
 	bool	ports;
@@ -311,10 +312,8 @@ rule_check(struct ipt *k, const struct rule *r, struct rtext *t)
 		t->l4 = PROTO_TCP | PROTO_UDP;
 	}
 	if (r->log) {
-		char s[32];
-
-		snprintf(s, sizeof(s), "L%zu", r->id);
-		if (!kern_ipt_chain(k->table, s, t->logchain,
+		snprintf(t->logsuffix, sizeof(t->logsuffix), "L%zu", r->id);
+		if (!kern_ipt_chain(k->table, t->logsuffix, t->logchain,
 		    sizeof(t->logchain))) {
 			ipt_error(k, &r->loc, "iptables chain name \"%s\" is "
 			    "longer than %d characters", t->logchain,
@@ -369,8 +368,7 @@ emit_one(struct ipt *k, const struct rule *r, const struct rtext *t,
 	}
 	put_comment(f, t->comment);
 	if (r->log)
-		fprintf(f, " -g %s\n", chain(k, t->logchain +
-		    strlen(k->table) + 1));
+		fprintf(f, " -g %s\n", chain(k, t->logsuffix));
 	else
 		put_verdict(k, f, r->layer, r->dir, r->action);
 }

@@ -298,7 +298,7 @@ kern_ipset_create(const char *name, unsigned fam, size_t count, char *buf,
 {
 	/* +1: a /0 is written as two /1 (hash:net refuses /0). */
 	size_t maxelem = pow2_at_least(count + 1, 65536);
-	size_t hashsize = pow2_at_least((count + 1) / 4, 1024);
+	size_t hashsize = pow2_at_least(count + 1, 1024);
 
 	snprintf(buf, n, "create %s hash:net family %s hashsize %zu "
 	    "maxelem %zu", name, fam == FAM_V4 ? "inet" : "inet6", hashsize,

@@ -231,6 +231,12 @@ count_pfx6(u128 lo, u128 hi, struct pfx6 *out)
 	while (!done) {
 		len = 128;
 		while (len > 0) {
+			if (len == 1) {
+				/* The /0 block: 1 << 128 does not fit. */
+				if (cur == 0 && hi == ~(u128)0)
+					len--;
+				break;
+			}
 			size = (u128)1 << (129 - len);
 			if ((cur & (size - 1)) != 0 || cur + size - 1 > hi ||
 			    cur + size - 1 < cur)
