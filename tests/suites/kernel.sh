@@ -219,9 +219,9 @@ check_limits() {
 	fi
 	got=$(ip netns exec "$C" "$KP" burst $src "$srv" 7002 9 close 600)
 	if [ "$got" = "AAAAADDDD" ]; then
-		ok "kernel: $1: limit 5/minute burst 5 per source: 5 accepted, the excess dropped ($got)"
+		ok "kernel: $1: limit 3/minute burst 5 per source: 5 accepted, the excess dropped ($got)"
 	else
-		fail "kernel: $1: limit 5/minute burst 5 per source: got $got, want AAAAADDDD (limits.xfw:12)"
+		fail "kernel: $1: limit 3/minute burst 5 per source: got $got, want AAAAADDDD (limits.xfw:12)"
 	fi
 	got=$(ip netns exec "$C" "$KP" burst 45.250.0.10 "$srv" 7002 2 close 600)
 	if [ "$got" = "AA" ]; then
@@ -231,9 +231,9 @@ check_limits() {
 	fi
 	got=$(ip netns exec "$C" "$KP" burst $src "$srv" 7003 8 close 600)
 	if [ "$got" = "AAAAARRR" ]; then
-		ok "kernel: $1: limit over 5/minute burst 5 per source: the excess reset ($got)"
+		ok "kernel: $1: limit over 3/minute burst 5 per source: the excess reset ($got)"
 	else
-		fail "kernel: $1: limit over 5/minute burst 5 per source: got $got, want AAAAARRR (limits.xfw:15)"
+		fail "kernel: $1: limit over 3/minute burst 5 per source: got $got, want AAAAARRR (limits.xfw:14)"
 	fi
 }
 
