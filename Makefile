@@ -51,8 +51,10 @@ LIB	= $(B)/libxfw.a
 BIN	= $(B)/xmppfwc
 UNIT_SRC = $(wildcard tests/check_*.c)
 UNIT	= $(patsubst tests/%.c,$(B)/tests/%,$(UNIT_SRC))
+# The differential kernel tests' probe generator and prober.
+KPROBE	= $(B)/kprobes $(B)/kprobe
 
-all: $(BIN)
+all: $(BIN) $(KPROBE)
 
 -include xmppfw-queued/queued.mk
 
@@ -87,6 +89,12 @@ $(BIN): $(B)/obj/driver/main.o $(LIB)
 $(B)/tests/%: tests/%.c $(LIB) tests/testutil.h | $(B)/tests
 	$(CC) $(CFLAGS) $(XCFLAGS) -Itests -o $@ $< $(LIB) $(CHECK_LIBS) \
 	    $(LDLIBS) -lm
+
+$(B)/kprobes: tests/kprobes.c $(LIB) | $(B)
+	$(CC) $(CFLAGS) $(XCFLAGS) -o $@ $< $(LIB) $(LDLIBS) -lm
+
+$(B)/kprobe: tests/kprobe.c | $(B)
+	$(CC) $(CFLAGS) $(XCFLAGS) -o $@ $<
 
 # --- set-up ---------------------------------------------------------------
 

@@ -178,6 +178,8 @@ bool	 rule_matches(const struct rule *, const struct packet *);
 
 /* expect.c */
 int	 expect_run(struct program *, const struct model *);
+bool	 expect_packet(struct program *, size_t, struct packet *,
+	    enum verdict *want, struct srcloc *at);
 /* Explain a probe written like an expect without the action. */
 int	 explain(struct ctx *, const struct model *, const char *probe,
 	    FILE *);

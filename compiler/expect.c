@@ -348,6 +348,30 @@ expect_run(struct program *p, const struct model *m)
 	return c->nerrors - before;
 }
 
+/*
+ * The packet of expect i, for tools that replay a policy's expects (the
+ * differential kernel tests): false when it is not a well-formed packet
+ * expect.  *want is the expected action, *at where the expect is.
+ */
+bool
+expect_packet(struct program *p, size_t i, struct packet *pk,
+    enum verdict *want, struct srcloc *at)
+{
+	struct stmt *s;
+	struct probe pr;
+
+	if (i >= p->nexpects)
+		return false;
+	s = p->expects[i];
+	if (s->u.rule.cl->val[CL_KIND] != NULL || !make_probe(p, s, &pr) ||
+	    pr.kind != PROBE_PACKET)
+		return false;
+	*pk = pr.pk;
+	*want = (enum verdict)s->u.rule.action;
+	*at = srcloc_of(p->ctx, s->loc);
+	return true;
+}
+
 /* Print the source line a srcloc points at, if the ctx has it. */
 static void
 print_src(struct ctx *c, FILE *out, struct srcloc l)
