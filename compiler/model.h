@@ -143,8 +143,9 @@ struct rate_limit {
 };
 
 /*
- * conn over N [per source]: the rule matches new connections while more
- * than N connections (from this source, or in all) are already open.
+ * conn over N [per source]: the rule matches a new connection that would
+ * make more than N connections (from this source, or in all) open, the
+ * new one counted: N are allowed, the (N+1)th matches.
  * The evaluator treats it as not matching.
  */
 struct conn_limit {
