@@ -3,7 +3,8 @@
 #   make            build build/xmppfwc (and the helper daemon)
 #   make demo       install missing Debian packages, compile policies/
 #   make check      install missing Debian packages, run every test,
-#                   then the unit and golden suites again under ASan+UBSan
+#                   then the units and the compiler and kernel suites again
+#                   under ASan+UBSan
 #   make bench      print speed and memory figures
 #   make install    PREFIX=/usr/local DESTDIR=
 
@@ -132,7 +133,7 @@ check: deps
 	XFW=$(B)/xmppfwc ./tests/run.sh
 	$(MAKE) B=build-san SAN="$(SAN_FLAGS)" CFLAGS="-O1 -g" all
 	$(SAN_ENV) $(MAKE) B=build-san SAN="$(SAN_FLAGS)" CFLAGS="-O1 -g" units
-	$(SAN_ENV) XFW=build-san/xmppfwc ./tests/run.sh golden corpus policies
+	$(SAN_ENV) XFW=build-san/xmppfwc ./tests/run.sh golden corpus policies nft ipt apply kernel
 	@echo "make check: all suites passed"
 
 bench: deps
