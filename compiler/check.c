@@ -204,22 +204,35 @@ index_free(struct index *ix)
 	free(ix->general);
 }
 
-/* The one prefix a set is, if it is exactly one. */
+static bool	hull(const struct addrset *, unsigned, u128 *, unsigned *);
+
+/* Index a rule under the hull of its source (or, with any source, its
+ * destination) set, per family.  A rule can only cover a rule whose set
+ * lies inside its own, and the hull of that set then lies inside its
+ * hull: walk() finds it by looking up the enclosing prefixes of the
+ * covered rule's hull.  Multi-prefix sets are indexed too, so 10k rules
+ * with small address lists do not all land in the general list. */
 static bool
-single_prefix(const struct addrset *s, struct key *k)
+index_hulls(struct index *ix, const struct addrset *s, enum slot slot,
+    size_t rule)
 {
-	if (s == NULL || s->n4 + s->n6 != 1)
-		return false;
-	if (s->n4 == 1) {
-		k->fam = FAM_V4;
-		k->addr = s->v4[0].addr;
-		k->len = s->v4[0].len;
-	} else {
-		k->fam = FAM_V6;
-		k->addr = pfx6_first(&s->v6[0]);
-		k->len = s->v6[0].len;
+	struct key k;
+	unsigned fam, len;
+	u128 addr;
+	bool any = false;
+
+	for (fam = FAM_V4; fam <= FAM_V6; fam <<= 1) {
+		if (!hull(s, fam, &addr, &len))
+			continue;
+		memset(&k, 0, sizeof(k));
+		k.fam = (uint8_t)fam;
+		k.len = (uint8_t)len;
+		k.slot = (uint8_t)slot;
+		k.addr = addr;
+		index_add(ix, &k, rule);
+		any = true;
 	}
-	return true;
+	return any;
 }
 
 static void
@@ -228,19 +241,19 @@ index_rule(struct index *ix, const struct rule *r)
 	struct key k;
 
 	memset(&k, 0, sizeof(k));
-	if (single_prefix(r->src, &k)) {
-		k.slot = SLOT_SRC;
-		index_add(ix, &k, r->id);
-	} else if (r->src == NULL && single_prefix(r->dst, &k)) {
-		k.slot = SLOT_DST;
-		index_add(ix, &k, r->id);
-	} else if (r->src == NULL && r->dst == NULL && r->dport.n == 1 &&
-	    r->dport.r[0].lo == r->dport.r[0].hi) {
+	if (r->src != NULL) {
+		if (index_hulls(ix, r->src, SLOT_SRC, r->id))
+			return;
+	} else if (r->dst != NULL) {
+		if (index_hulls(ix, r->dst, SLOT_DST, r->id))
+			return;
+	} else if (r->dport.n == 1 && r->dport.r[0].lo == r->dport.r[0].hi) {
 		k.slot = SLOT_PORT;
 		k.addr = r->dport.r[0].lo;
 		index_add(ix, &k, r->id);
-	} else
-		push(&ix->general, &ix->ngeneral, r->id);
+		return;
+	}
+	push(&ix->general, &ix->ngeneral, r->id);
 }
 
 /* The smallest prefix (per family) holding every address of a set. */
@@ -351,6 +364,21 @@ find_cover(const struct model *m, const struct index *ix,
 	consider(m, ix->general, ix->ngeneral, b, best);
 }
 
+/* "allows", "denies", "rejects". */
+static const char *
+verdict_verb(enum verdict v)
+{
+	switch (v) {
+	case VERDICT_ALLOW:
+		return "allows";
+	case VERDICT_DENY:
+		return "denies";
+	case VERDICT_REJECT:
+		return "rejects";
+	}
+	return "decides";
+}
+
 static struct loc
 loc_of(struct ctx *c, struct srcloc s)
 {
@@ -386,16 +414,16 @@ check_rules(struct ctx *c, const struct model *m)
 			l.len = (int)strlen(verdict_name(b->action));
 			if (best.rule->action == b->action)
 				warning(c, l, "redundant", "redundant rule: "
-				    "the rule at %s:%d already %ss every "
+				    "the rule at %s:%d already %s every "
 				    "packet it matches", best.rule->loc.file,
 				    best.rule->loc.line,
-				    verdict_name(b->action));
+				    verdict_verb(b->action));
 			else
 				warning(c, l, "shadowed", "rule never "
-				    "matches: the rule at %s:%d %ss every "
+				    "matches: the rule at %s:%d %s every "
 				    "packet it would match",
 				    best.rule->loc.file, best.rule->loc.line,
-				    verdict_name(best.rule->action));
+				    verdict_verb(best.rule->action));
 		}
 		index_rule(&ix, b);
 	}

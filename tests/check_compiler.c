@@ -277,6 +277,44 @@ START_TEST(test_shadow_exact)
 }
 END_TEST
 
+/* Rules whose addresses are lists (not one prefix) are found as covers
+ * too: the index keys them by the hull of their set. */
+START_TEST(test_shadow_lists)
+{
+	struct compiled c;
+
+	compile_text(&c, "ip {\n"
+	    " deny in from { 10.0.0.0/24, 10.0.2.0/24, 2001:db8::/48 }\n"
+	    " allow in from 10.0.2.5\n"
+	    " allow in from { 10.0.0.1, 10.0.2.1 }\n"
+	    " deny in from { 10.0.0.9, 2001:db8::1 }\n"
+	    " allow in from 2001:db8:0:1::/64\n"
+	    " allow in from { 10.0.0.1, 10.0.1.1 }\n"
+	    " reject in from 10.0.1.0/24\n"
+	    " deny in from 10.0.1.7\n}\n");
+	ck_assert_int_eq(c.errors, 0);
+	ck_assert_ptr_nonnull(strstr(c.diags, ":3:2: warning: rule never "
+	    "matches"));
+	ck_assert_ptr_nonnull(strstr(c.diags, ":4:2: warning: rule never "
+	    "matches"));
+	ck_assert_ptr_nonnull(strstr(c.diags, ":5:2: warning: redundant rule: "
+	    "the rule at "));
+	ck_assert_ptr_nonnull(strstr(c.diags, ":2 already denies every "
+	    "packet it matches"));
+	ck_assert_ptr_nonnull(strstr(c.diags, ":6:2: warning: rule never "
+	    "matches"));
+	/* 10.0.1.1 is outside line 2's set: line 7 is not covered. */
+	ck_assert_ptr_null(strstr(c.diags, ":7:2: warning"));
+	ck_assert_ptr_null(strstr(c.diags, ":8:2: warning"));
+	ck_assert_ptr_nonnull(strstr(c.diags, ":9:2: warning: rule never "
+	    "matches"));
+	ck_assert_ptr_nonnull(strstr(c.diags, ":8 rejects every packet it "
+	    "would match"));
+	ck_assert_int_eq(c.ctx.nwarnings, 5);
+	compiled_free(&c);
+}
+END_TEST
+
 static Suite *
 compiler_suite(void)
 {
@@ -299,6 +337,7 @@ compiler_suite(void)
 	tcase_add_test(tc, test_prelude_off);
 	tcase_add_test(tc, test_expect_failure_names_rule);
 	tcase_add_test(tc, test_shadow_exact);
+	tcase_add_test(tc, test_shadow_lists);
 	suite_add_tcase(s, tc);
 	return s;
 }
