@@ -250,15 +250,8 @@ kern_set_is_named(const struct addrset *s, unsigned fam)
 bool
 kern_set_used(const struct model *m, const struct addrset *s, unsigned fam)
 {
-	size_t i;
-
-	if (kern_set_count(s, fam) == 0)
-		return false;
-	for (i = 0; i < m->nrules; i++)
-		if (rule_has_family(&m->rules[i], fam) &&
-		    (m->rules[i].src == s || m->rules[i].dst == s))
-			return true;
-	return false;
+	(void)m;
+	return kern_set_count(s, fam) != 0 && (s->used & fam) != 0;
 }
 
 /* ------------------------------------------------------------------ */

@@ -196,18 +196,6 @@ put_addr(FILE *out, const struct addrset *s, unsigned fam, bool src)
 /* ------------------------------------------------------------------ */
 /* Sets.                                                               */
 
-static bool
-set_used(const struct model *m, const struct addrset *s, unsigned fam)
-{
-	size_t i;
-
-	for (i = 0; i < m->nrules; i++)
-		if (rule_has_family(&m->rules[i], fam) &&
-		    (m->rules[i].src == s || m->rules[i].dst == s))
-			return true;
-	return false;
-}
-
 static void
 put_named_sets(struct nt *k)
 {
@@ -223,7 +211,7 @@ put_named_sets(struct nt *k)
 		for (fam = FAM_V4; fam <= FAM_V6; fam <<= 1) {
 			n = kern_set_count(as, fam);
 			if (n == 0 || !kern_set_is_named(as, fam) ||
-			    !set_used(m, as, fam))
+			    !kern_set_used(m, as, fam))
 				continue;
 			kern_set_name(as, fam, name, sizeof(name));
 			kern_where(&as->loc, where, sizeof(where));

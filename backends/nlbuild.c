@@ -966,18 +966,6 @@ fam_tag(unsigned fam)
 	return fam == FAM_V4 ? "v4" : "v6";
 }
 
-static bool
-set_used(const struct model *m, const struct addrset *s, unsigned fam)
-{
-	size_t i;
-
-	for (i = 0; i < m->nrules; i++)
-		if (rule_has_family(&m->rules[i], fam) &&
-		    (m->rules[i].src == s || m->rules[i].dst == s))
-			return true;
-	return false;
-}
-
 /* The key bytes (network order) of prefix i of s for fam. */
 static void
 pfx_key(const struct addrset *s, unsigned fam, size_t i, uint8_t *key,
@@ -1184,7 +1172,7 @@ emit_named_sets(struct nb *k)
 		for (fam = FAM_V4; fam <= FAM_V6; fam <<= 1) {
 			n = kern_set_count(as, fam);
 			if (n == 0 || !kern_set_is_named(as, fam) ||
-			    !set_used(m, as, fam))
+			    !kern_set_used(m, as, fam))
 				continue;
 			kern_set_name(as, fam, name, sizeof(name));
 			klen = fam == FAM_V4 ? 4 : 16;

@@ -1019,6 +1019,15 @@ lower(struct program *p, struct model *m)
 	    sizeof(*m->sets));
 	if (L.nsets)
 		memcpy(m->sets, L.sets, L.nsets * sizeof(*m->sets));
+	/* Which families' rules use each set (one pass, for backends). */
+	for (i = 0; i < m->nrules; i++) {
+		const struct rule *r = &m->rules[i];
+
+		if (r->src != NULL)
+			m->sets[r->src->id]->used |= r->families;
+		if (r->dst != NULL)
+			m->sets[r->dst->id]->used |= r->families;
+	}
 	m->nlists = L.nlists;
 	m->lists = arena_alloc(&L.c->arena, (L.nlists ? L.nlists : 1) *
 	    sizeof(*m->lists));

@@ -103,6 +103,7 @@ struct addrset {
 	size_t		 n6;
 	struct pfx6	*v6;
 	size_t		 id;		/* index in model->sets */
+	unsigned	 used;		/* FAM_* of the rules that use it */
 };
 
 struct port_range {

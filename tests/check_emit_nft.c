@@ -456,6 +456,7 @@ START_TEST(hostile_strings_filtered)
 	s->v4[0].addr = 0x0a000000;
 	s->v4[0].len = 8;
 	s->id = 0;
+	s->used = FAM_V4;	/* as lower() derives it from the rule */
 	m->nsets = 1;
 	m->sets = arena_alloc(&A, sizeof(*m->sets));
 	m->sets[0] = s;

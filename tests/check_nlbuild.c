@@ -108,6 +108,7 @@ START_TEST(test_hand_model)
 	s = arena_alloc(&a, sizeof(*s));
 	memset(s, 0, sizeof(*s));
 	s->name = "bad";
+	s->used = FAM_V4;	/* as lower() derives it from the rule */
 	s->loc = (struct srcloc){ "hand.xfw", 2, 1 };
 	s->n4 = 10;
 	s->v4 = arena_alloc(&a, 10 * sizeof(*s->v4));
