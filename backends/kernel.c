@@ -328,3 +328,83 @@ kern_hashlimit_name(const char *table, const struct rule *r, char *buf,
 	/* "xfw" + up to 6 digits + "-" + 5 hex digits: 15. */
 	snprintf(buf, n, "xfw%zu-%05x", r->id % 1000000, h & 0xfffffu);
 }
+
+/* ------------------------------------------------------------------ */
+/* nft rules in the inet table                                         */
+
+static bool
+nft_needs_split(const struct rule *r)
+{
+	return r->families != FAM_BOTH || r->src != NULL || r->dst != NULL ||
+	    (r->limit.present && r->limit.per != PER_NONE) ||
+	    (r->conn.present && r->conn.per_source) ||
+	    (r->protos & (PROTO_ICMP | PROTO_ICMPV6)) != 0;
+}
+
+static void
+nft_piece(struct kern_nft_rule *p, unsigned fam, unsigned protos)
+{
+	p->pieces[p->npieces].fam = fam;
+	p->pieces[p->npieces].protos = protos;
+	p->npieces++;
+}
+
+int
+kern_nft_plan(const struct model *m, const struct rule *r,
+    struct kern_nft_rule *p, const char **why)
+{
+	static char msg[80];
+	unsigned fam, l4 = r->protos & (PROTO_TCP | PROTO_UDP);
+	bool ports = r->sport.n > 0 || r->dport.n > 0;
+
+	p->npieces = 0;
+	p->logpfx[0] = '\0';
+	if (!kern_rule_comment(r, p->comment, sizeof(p->comment),
+	    KERN_NFT_COMMENT_MAX)) {
+		snprintf(msg, sizeof(msg), "comment too long (max %d chars "
+		    "with the source location)", KERN_NFT_COMMENT_MAX);
+		*why = msg;
+		return -1;
+	}
+	if (r->log && !kern_log_prefix(m, r, p->logpfx, sizeof(p->logpfx),
+	    KERN_NFT_LOGPFX_MAX)) {
+		snprintf(msg, sizeof(msg), "log prefix too long (max %d chars)",
+		    KERN_NFT_LOGPFX_MAX);
+		*why = msg;
+		return -1;
+	}
+	if (r->iface != NULL && !kern_iface(r->iface)) {
+		*why = "invalid interface name";
+		return -1;
+	}
+	if (ports && l4 == 0) {
+		if (r->protos != 0) {
+			*why = "a port match needs tcp or udp";
+			return -1;
+		}
+		l4 = PROTO_TCP | PROTO_UDP;
+	}
+	if (!nft_needs_split(r)) {
+		nft_piece(p, 0, r->protos == 0 && !ports ? 0 : l4);
+		return (int)p->npieces;
+	}
+	for (fam = FAM_V4; fam <= FAM_V6; fam <<= 1) {
+		if (!rule_has_family(r, fam))
+			continue;
+		if (r->src != NULL && kern_set_count(r->src, fam) == 0)
+			continue;
+		if (r->dst != NULL && kern_set_count(r->dst, fam) == 0)
+			continue;
+		if (r->protos == 0 && !ports) {
+			nft_piece(p, fam, 0);
+			continue;
+		}
+		if (l4 != 0)
+			nft_piece(p, fam, l4);
+		if (!ports && fam == FAM_V4 && (r->protos & PROTO_ICMP))
+			nft_piece(p, fam, PROTO_ICMP);
+		if (!ports && fam == FAM_V6 && (r->protos & PROTO_ICMPV6))
+			nft_piece(p, fam, PROTO_ICMPV6);
+	}
+	return (int)p->npieces;
+}

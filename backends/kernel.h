@@ -98,4 +98,27 @@ void		 kern_ipset_create(const char *name, unsigned fam,
 void		 kern_hashlimit_name(const char *table, const struct rule *,
 		    char *, size_t);
 
+/*
+ * How one policy rule becomes nft rules in the inet table (the same for
+ * the text backend and for apply): its comment and log prefix, checked,
+ * and the pieces, one kernel rule each: a family (0 = both, unsplit) and
+ * the protocols it matches (0 = any; PROTO_TCP|PROTO_UDP as one l4proto
+ * set; PROTO_ICMP; PROTO_ICMPV6).  Returns the number of pieces (0 when
+ * the rule can match no packet of a family it would be split into), or -1
+ * with *why set to the error.
+ */
+#define KERN_NFT_PIECES_MAX	6
+struct kern_piece {
+	unsigned	fam;
+	unsigned	protos;
+};
+struct kern_nft_rule {
+	char			comment[512];
+	char			logpfx[256];	/* "" without log */
+	size_t			npieces;
+	struct kern_piece	pieces[KERN_NFT_PIECES_MAX];
+};
+int		 kern_nft_plan(const struct model *, const struct rule *,
+		    struct kern_nft_rule *, const char **why);
+
 #endif

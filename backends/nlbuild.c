@@ -1762,66 +1762,20 @@ emit_one(struct nb *k, const struct rule *r, unsigned fam, unsigned pv,
 	rb_finish(&rb);
 }
 
-static bool
-rule_needs_split(const struct rule *r)
-{
-	return r->families != FAM_BOTH || r->src != NULL || r->dst != NULL ||
-	    (r->limit.present && r->limit.per != PER_NONE) ||
-	    (r->conn.present && r->conn.per_source) ||
-	    (r->protos & (PROTO_ICMP | PROTO_ICMPV6)) != 0;
-}
-
 static void
 emit_rule(struct nb *k, const struct rule *r)
 {
-	char comment[512], logpfx[256];
-	unsigned fam, l4 = r->protos & (PROTO_TCP | PROTO_UDP);
-	bool ports = r->sport.n > 0 || r->dport.n > 0;
+	struct kern_nft_rule p;
+	const char *why;
+	size_t i;
 
-	if (!kern_rule_comment(r, comment, sizeof(comment), NFT_COMMENT_MAX)) {
-		nb_error(k, &r->loc, "comment too long (max %d chars with the "
-		    "source location)", NFT_COMMENT_MAX);
+	if (kern_nft_plan(k->m, r, &p, &why) < 0) {
+		nb_error(k, &r->loc, "%s", why);
 		return;
 	}
-	if (r->log && !kern_log_prefix(k->m, r, logpfx, sizeof(logpfx), NFT_LOGPFX_MAX)) {
-		nb_error(k, &r->loc, "log prefix too long (max %d chars)",
-		    NFT_LOGPFX_MAX);
-		return;
-	}
-	if (r->iface != NULL && !kern_iface(r->iface)) {
-		nb_error(k, &r->loc, "invalid interface name");
-		return;
-	}
-	if (ports && l4 == 0) {
-		if (r->protos != 0) {
-			nb_error(k, &r->loc, "a port match needs tcp or udp");
-			return;
-		}
-		l4 = PROTO_TCP | PROTO_UDP;
-	}
-	if (!rule_needs_split(r)) {
-		emit_one(k, r, 0, r->protos == 0 && !ports ? 0 : l4, logpfx,
-		    comment);
-		return;
-	}
-	for (fam = FAM_V4; fam <= FAM_V6; fam <<= 1) {
-		if (!rule_has_family(r, fam))
-			continue;
-		if (r->src != NULL && kern_set_count(r->src, fam) == 0)
-			continue;
-		if (r->dst != NULL && kern_set_count(r->dst, fam) == 0)
-			continue;
-		if (r->protos == 0 && !ports) {
-			emit_one(k, r, fam, 0, logpfx, comment);
-			continue;
-		}
-		if (l4 != 0)
-			emit_one(k, r, fam, l4, logpfx, comment);
-		if (!ports && fam == FAM_V4 && (r->protos & PROTO_ICMP))
-			emit_one(k, r, fam, PROTO_ICMP, logpfx, comment);
-		if (!ports && fam == FAM_V6 && (r->protos & PROTO_ICMPV6))
-			emit_one(k, r, fam, PROTO_ICMPV6, logpfx, comment);
-	}
+	for (i = 0; i < p.npieces; i++)
+		emit_one(k, r, p.pieces[i].fam, p.pieces[i].protos, p.logpfx,
+		    p.comment);
 }
 
 /*
