@@ -58,16 +58,9 @@ ipt_error(struct ipt *k, const struct srcloc *loc, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (loc != NULL && loc->file != NULL)
-		fprintf(k->err, "%s:%d:%d: error: ", loc->file, loc->line,
-		    loc->col);
-	else
-		fprintf(k->err, "%s: error: ", k->m->source != NULL ?
-		    k->m->source : "xmppfwc");
 	va_start(ap, fmt);
-	vfprintf(k->err, fmt, ap);
+	kern_verror(k->err, k->m, loc, fmt, ap);
 	va_end(ap);
-	fputc('\n', k->err);
 	k->nerr++;
 }
 

@@ -8,6 +8,31 @@
 #include "kernel.h"
 #include "utf8.h"
 
+void
+kern_verror(FILE *err, const struct model *m, const struct srcloc *loc,
+    const char *fmt, va_list ap)
+{
+	if (loc != NULL && loc->file != NULL)
+		fprintf(err, "%s:%d:%d: error: ", loc->file, loc->line,
+		    loc->col);
+	else
+		fprintf(err, "%s: error: ", m->source != NULL ? m->source :
+		    "xmppfwc");
+	vfprintf(err, fmt, ap);
+	fputc('\n', err);
+}
+
+void
+kern_error(FILE *err, const struct model *m, const struct srcloc *loc,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	kern_verror(err, m, loc, fmt, ap);
+	va_end(ap);
+}
+
 bool
 kern_text(char *dst, size_t n, const char *src)
 {

@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdarg.h>
 #include <stdio.h>
 
 #include "model.h"
@@ -30,6 +31,14 @@
 #define KERN_IPSET_NAME_MAX	31
 #define KERN_IPT_LOGPFX_MAX	29
 #define KERN_IPT_COMMENT_MAX	256
+
+/* An error of a kernel backend on err: "file:line:col: error: ..." at
+ * loc, or "SOURCE: error: ..." without one. */
+void		 kern_error(FILE *err, const struct model *,
+		    const struct srcloc *, const char *, ...)
+		    __attribute__((format(printf, 4, 5)));
+void		 kern_verror(FILE *err, const struct model *,
+		    const struct srcloc *, const char *, va_list);
 
 /* The filter.  False if the result did not fit in n bytes (dst is then
  * truncated but still NUL-terminated and safe). */
