@@ -15,41 +15,11 @@ T=$(mktemp -d /tmp/xfwk.XXXXXX)
 trap 'ip netns del "$NS" 2>/dev/null; rm -rf "$T"' EXIT
 trap 'exit 1' INT TERM
 
-now() { date +%s.%N; }
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
-
-measure() {	# LABEL CMD...: wall seconds and peak RSS
-	label=$1
-	shift
-	rc=0
-	/usr/bin/time -f '%e %M' -o "$T/time.out" "$@" >"$T/cmd.out" \
-	    2>"$T/cmd.err" || rc=$?
-	read -r wall kb <"$T/time.out" || true
-	case "$wall" in [0-9]*) ;; *) read -r _ wall kb <"$T/time.out" ;; esac
-	printf '%-44s %7s s %8.1f MB%s\n' "$label" "$wall" \
-	    "$(echo "$kb" | awk '{ print $1 / 1024 }')" \
-	    "$([ $rc -eq 0 ] || echo "  (FAILED: exit $rc)")"
-}
-
-blocklist() {	# N DIR: N distinct non-adjacent /32s and a policy
-	mkdir -p "$2"
-	awk -v n="$1" 'BEGIN { for (i = 0; i < n; i++) { a = 268435456 + 2 * i;
-	    printf "%d.%d.%d.%d\n", int(a / 16777216), int(a / 65536) % 256,
-	    int(a / 256) % 256, a % 256 } }' >"$2/bl.txt"
-	cat >"$2/bl.xfw" <<'EOP'
-xfw 1
-option table "xfwk"
-define addr bl = file "bl.txt"
-ip {
-  deny in from $bl
-  default allow
-}
-EOP
-}
+. "$(dirname "$0")/kernel.inc"
 
 echo "== iptables / ipset backends (2 cores, $(date +%F))"
 for n in 10k:10000 100k:100000 1M:1000000; do
-	blocklist "${n#*:}" "$T/${n%%:*}"
+	blocklist "${n#*:}" "$T/${n%%:*}" xfwk
 done
 for n in 10k 100k 1M; do
 	measure "-t iptables blocklist $n" "$XFW" compile -t iptables \
