@@ -28,8 +28,12 @@ for f in "$out"/spim-whitelist/*; do
 	esac
 done
 for f in "$out"/xmpp-server-edge/*; do
-	case "$f" in *.nft|*.rules|*.conf)
-		echo "==> $f (first 40 lines)"; head -n 40 "$f" ;;
+	case "$f" in
+	*.nft)	# the sets come first; show the chains
+		echo "==> $f (the chains, first 60 lines; $(grep -c '^	set ' "$f") sets above them)"
+		sed -n '/^	chain input {/,$p' "$f" | head -n 60 ;;
+	*.rules|*.conf|*.restore)
+		echo "==> $f (first 30 lines)"; head -n 30 "$f" ;;
 	esac
 done
 echo
