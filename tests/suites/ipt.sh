@@ -149,6 +149,22 @@ for p in "$top"/policies/*.xfw "$T/feat/features.xfw" "$T/big/big.xfw"; do
 			fail "$name: second load differs"
 			diff "$T/s1" "$T/s2" | head -10
 		fi
+		# Two loads at once (a deploy retried while the first
+		# runs): the lock serialises them, both succeed, and the
+		# result is the same.
+		XMPPFW_LOCK_DIR=$T in_ "$N-l" sh "$out/load-iptables.sh" \
+		    2>"$T/err1" & lp=$!
+		XMPPFW_LOCK_DIR=$T in_ "$N-l" sh "$out/load-iptables.sh" \
+		    2>"$T/err2"; r2=$?
+		wait $lp; r1=$?
+		idem "$N-l" >"$T/s3"
+		if [ "$r1/$r2" = 0/0 ] && cmp -s "$T/s1" "$T/s3"; then
+			ok "$name: two loads at once both succeed, same result"
+		else
+			fail "$name: concurrent loads: exit $r1/$r2"
+			cat "$T/err1" "$T/err2" | head -5
+			diff "$T/s1" "$T/s3" | head -10
+		fi
 	else
 		fail "$name: loader: $(cat "$T/err" | head -3)"
 	fi
