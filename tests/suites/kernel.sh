@@ -18,7 +18,9 @@
 # policy that decided.  Each loader gets fresh namespaces (no rules, sets
 # or conntrack entries survive from the one before: the flush).
 # limits.xfw also gets bursts of real connections against its rate and
-# connection limits, and a mutant ruleset checks that the test can fail.
+# connection limits (per source, per destination and in all; in fresh
+# namespaces, so no probe has taken a token), and a mutant ruleset checks
+# that the test can fail.
 # This kernel has no nft queue statement: policies with inspect blocks lose
 # them for apply, and the nft -f script loses its queue rules only (the
 # accept_input chain the layers go to stays); iptables loads NFQUEUE with
@@ -217,7 +219,7 @@ load() {
 
 # check_limits LOADER: bursts of real connections against limits.xfw.
 check_limits() {
-	src=45.250.0.9
+	src=45.250.0.9 src2=45.250.0.10
 	got=$(ip netns exec "$C" "$KP" burst $src "$srv" 7001 5 hold 600)
 	if [ "$got" = "AAARR" ]; then
 		ok "kernel: $1: conn over 3 per source: 3 held open, the 4th and 5th are reset ($got)"
@@ -241,6 +243,37 @@ check_limits() {
 		ok "kernel: $1: limit over 3/minute burst 5 per source: the excess reset ($got)"
 	else
 		fail "kernel: $1: limit over 3/minute burst 5 per source: got $got, want AAAAARRR (limits.xfw:14)"
+	fi
+	# per destination: two sources share the bucket of one server
+	# address (3 + 4 connects: 5 pass), a second address has its own.
+	got=$(ip netns exec "$C" "$KP" burst $src "$srv" 7010 3 close 600)
+	got=$got+$(ip netns exec "$C" "$KP" burst $src2 "$srv" 7010 4 close 600)
+	if [ "$got" = "AAA+AADD" ]; then
+		ok "kernel: $1: limit 3/minute burst 5 per destination: two sources share one bucket ($got)"
+	else
+		fail "kernel: $1: limit 3/minute burst 5 per destination: two sources to $srv got $got, want AAA+AADD (limits.xfw:18)"
+	fi
+	got=$(ip netns exec "$C" "$KP" burst $src "$srv2" 7010 6 close 600)
+	if [ "$got" = "AAAAAD" ]; then
+		ok "kernel: $1: limit per destination: another server address has its own bucket ($got)"
+	else
+		fail "kernel: $1: limit per destination: $srv2 got $got, want AAAAAD (limits.xfw:18)"
+	fi
+	# conn over 3 in all: 3 held open from one source, then another
+	# source is refused.
+	got=$(ip netns exec "$C" "$KP" burst $src,$src,$src,$src2 "$srv" 7011 5 hold 600)
+	if [ "$got" = "AAARR" ]; then
+		ok "kernel: $1: conn over 3: 3 held open from one source, another source is reset ($got)"
+	else
+		fail "kernel: $1: conn over 3: got $got, want AAARR (3 from $src held, then $src2) (limits.xfw:20)"
+	fi
+	# limit 3/minute burst 5 in all: two sources share one bucket.
+	got=$(ip netns exec "$C" "$KP" burst $src "$srv" 7012 3 close 600)
+	got=$got+$(ip netns exec "$C" "$KP" burst $src2 "$srv" 7012 4 close 600)
+	if [ "$got" = "AAA+AADD" ]; then
+		ok "kernel: $1: limit 3/minute burst 5: two sources share one bucket ($got)"
+	else
+		fail "kernel: $1: limit 3/minute burst 5: got $got, want AAA+AADD (3 from $src, 4 from $src2) (limits.xfw:23)"
 	fi
 }
 
@@ -325,6 +358,7 @@ for pol in "$top"/policies/*.xfw "$top"/tests/data/kernel/*.xfw \
 	fi
 	note "$name: $(sed -n 's/^# \([0-9]* probes.*\)/\1/p' "$T/probes")"
 	srv=$(awk '$1 == "addr" && $2 == "server" && $3 !~ /:/ { print $3; exit }' "$T/probes")
+	srv2=45.250.1.1
 	for loader in apply nft iptables; do
 		lp=$Pn
 		[ "$loader" != apply ] && lp=$P
@@ -335,6 +369,7 @@ for pol in "$top"/policies/*.xfw "$top"/tests/data/kernel/*.xfw \
 			{ cat "$T/probes"
 			  echo "addr client 45.250.0.9"
 			  echo "addr client 45.250.0.10"
+			  echo "addr server $srv2"
 			} >"$probes"
 		fi
 		if ! ns_up "$probes"; then
@@ -363,8 +398,20 @@ for pol in "$top"/policies/*.xfw "$top"/tests/data/kernel/*.xfw \
 			sed -n '/^DISAGREE/p' "$T/dis" |
 			    sed "s|$T/pol/stripped-|$reld/|g; s|$T/pol/|$reld/|g; s/^/#   $loader: /"
 		fi
-		[ "$name" = limits.xfw ] && check_limits "$loader"
 		ns_down
+		# The limit bursts get fresh namespaces: the probes above
+		# took tokens from the buckets the bursts count on (a global
+		# or per-destination one is shared with the probes' sources).
+		if [ "$name" = limits.xfw ]; then
+			if ! ns_up "$probes"; then
+				fail "kernel: $name: $loader: namespace set-up failed (limits)"
+			elif ! out=$(load "$loader" "$lp"); then
+				fail "kernel: $name: $loader: load failed (limits): $out"
+			else
+				check_limits "$loader"
+			fi
+			ns_down
+		fi
 	done
 done
 
