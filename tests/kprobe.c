@@ -16,9 +16,12 @@
  *	Prints every disagreement with the model's verdict and a last line
  *	"N probes, M agreed; observed ...".
  *   kprobe burst SRC DST PORT COUNT hold|close [TIMEOUT_MS]
- *	COUNT TCP connects one after the other from SRC; prints one letter
- *	each: A accepted, R rejected, D dropped.  hold keeps the accepted
- *	connections open until the end.
+ *	COUNT TCP connects one after the other from SRC to DST; prints one
+ *	letter each: A accepted, R rejected, D dropped.  hold keeps the
+ *	accepted connections open until the end.  SRC and DST may be
+ *	comma-separated lists: the i-th connect uses the i-th address of
+ *	each (the last one for the rest), so one burst can hold connections
+ *	from one source open while another source connects.
  */
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -625,6 +628,24 @@ run(const char *dir, long timeout)
 /* ------------------------------------------------------------------ */
 /* burst */
 
+/* The i-th element of the comma-separated list s (the last one when
+ * there are fewer) into buf; false if it does not fit. */
+static bool
+nth(const char *s, unsigned i, char *buf, size_t n)
+{
+	const char *e;
+
+	for (; i > 0 && (e = strchr(s, ',')) != NULL; i--)
+		s = e + 1;
+	if ((e = strchr(s, ',')) == NULL)
+		e = s + strlen(s);
+	if ((size_t)(e - s) >= n)
+		return false;
+	memcpy(buf, s, (size_t)(e - s));
+	buf[e - s] = '\0';
+	return true;
+}
+
 static int
 burst(const char *src, const char *dst, unsigned port, unsigned count,
     bool hold, long timeout)
@@ -633,17 +654,26 @@ burst(const char *src, const char *dst, unsigned port, unsigned count,
 	struct sockaddr_storage s, d;
 	socklen_t sl, dl;
 	unsigned i;
+	char sa[64], da[64];
 
-	if (fds == NULL || !mkaddr(src, 0, &s, &sl, &af) ||
-	    !mkaddr(dst, port, &d, &dl, &af2))
+	if (fds == NULL)
 		return 2;
 	for (i = 0; i < count; i++) {
 		struct pollfd p;
-		int fd = socket(af, SOCK_STREAM | SOCK_NONBLOCK, 0), err = 0;
+		int fd, err = 0;
 		socklen_t el = sizeof(err);
 		char c = 'D';
 
 		fds[i] = -1;
+		if (!nth(src, i, sa, sizeof(sa)) ||
+		    !nth(dst, i, da, sizeof(da)) ||
+		    !mkaddr(sa, 0, &s, &sl, &af) ||
+		    !mkaddr(da, port, &d, &dl, &af2) || af != af2) {
+			fprintf(stderr, "burst: bad address %s -> %s\n", sa,
+			    da);
+			return 2;
+		}
+		fd = socket(af, SOCK_STREAM | SOCK_NONBLOCK, 0);
 		if (fd < 0)
 			die("socket");
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
