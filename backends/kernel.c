@@ -357,13 +357,40 @@ kern_hashlimit_name(const char *table, const struct rule *r, char *buf,
 /* ------------------------------------------------------------------ */
 /* nft rules in the inet table                                         */
 
+/* A rule needs one kernel rule per family when it matches on addresses,
+ * on ICMP (IPv4 only) or ICMPv6, or keeps state: rate buckets and
+ * connection counts are per address family (model.h), as iptables and
+ * ip6tables can only have them. */
 static bool
 nft_needs_split(const struct rule *r)
 {
 	return r->families != FAM_BOTH || r->src != NULL || r->dst != NULL ||
-	    (r->limit.present && r->limit.per != PER_NONE) ||
-	    (r->conn.present && r->conn.per_source) ||
+	    r->limit.present || r->conn.present ||
 	    (r->protos & (PROTO_ICMP | PROTO_ICMPV6)) != 0;
+}
+
+size_t
+kern_l4_list(unsigned protos, unsigned char num[4], const char *name[4])
+{
+	static const struct {
+		unsigned	 bit;
+		unsigned char	 num;
+		const char	*name;
+	} tab[] = {
+		{ PROTO_ICMP, 1, "icmp" },
+		{ PROTO_TCP, 6, "tcp" },
+		{ PROTO_UDP, 17, "udp" },
+		{ PROTO_ICMPV6, 58, "ipv6-icmp" },
+	};
+	size_t i, n = 0;
+
+	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+		if (protos & tab[i].bit) {
+			num[n] = tab[i].num;
+			name[n] = tab[i].name;
+			n++;
+		}
+	return n;
 }
 
 static void
@@ -379,7 +406,7 @@ kern_nft_plan(const struct model *m, const struct rule *r,
     struct kern_nft_rule *p, const char **why)
 {
 	static char msg[80];
-	unsigned fam, l4 = r->protos & (PROTO_TCP | PROTO_UDP);
+	unsigned fam, icmp, l4 = r->protos & (PROTO_TCP | PROTO_UDP);
 	bool ports = r->sport.n > 0 || r->dport.n > 0;
 
 	p->npieces = 0;
@@ -424,12 +451,12 @@ kern_nft_plan(const struct model *m, const struct rule *r,
 			nft_piece(p, fam, 0);
 			continue;
 		}
-		if (l4 != 0)
-			nft_piece(p, fam, l4);
-		if (!ports && fam == FAM_V4 && (r->protos & PROTO_ICMP))
-			nft_piece(p, fam, PROTO_ICMP);
-		if (!ports && fam == FAM_V6 && (r->protos & PROTO_ICMPV6))
-			nft_piece(p, fam, PROTO_ICMPV6);
+		/* One rule for the family's protocols (one rate bucket,
+		 * one connection count); ICMP only without ports. */
+		icmp = ports ? 0 : r->protos & (fam == FAM_V4 ? PROTO_ICMP :
+		    PROTO_ICMPV6);
+		if ((l4 | icmp) != 0)
+			nft_piece(p, fam, l4 | icmp);
 	}
 	return (int)p->npieces;
 }

@@ -117,6 +117,11 @@ void		 kern_hashlimit_name(const char *table, const struct rule *,
  * with *why set to the error.
  */
 #define KERN_NFT_PIECES_MAX	6
+
+/* The IP protocols of a PROTO_* mask in ascending protocol number (the
+ * order nft lists a set in): numbers and nft names; returns how many. */
+size_t		 kern_l4_list(unsigned protos, unsigned char num[4],
+		    const char *name[4]);
 struct kern_piece {
 	unsigned	fam;
 	unsigned	protos;

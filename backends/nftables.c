@@ -353,24 +353,17 @@ put_one(struct nt *k, const struct rule *r, unsigned fam, unsigned pv,
 		put_addr(out, r->src, af, true);
 	if (r->dst != NULL)
 		put_addr(out, r->dst, af, false);
-	switch (pv) {
-	case PROTO_TCP:
-		fputs("meta l4proto tcp ", out);
-		break;
-	case PROTO_UDP:
-		fputs("meta l4proto udp ", out);
-		break;
-	case PROTO_TCP | PROTO_UDP:
-		fputs("meta l4proto { tcp, udp } ", out);
-		break;
-	case PROTO_ICMP:
-		fputs("meta l4proto icmp ", out);
-		break;
-	case PROTO_ICMPV6:
-		fputs("meta l4proto ipv6-icmp ", out);
-		break;
-	default:
-		break;
+	if (pv != 0) {
+		unsigned char num[4];
+		const char *name[4];
+		size_t i, n = kern_l4_list(pv, num, name);
+
+		fputs("meta l4proto ", out);
+		if (n > 1)
+			fputs("{ ", out);
+		for (i = 0; i < n; i++)
+			fprintf(out, "%s%s", i > 0 ? ", " : "", name[i]);
+		fputs(n > 1 ? " } " : " ", out);
 	}
 	if (pv & (PROTO_TCP | PROTO_UDP)) {
 		put_ports(out, "sport", &r->sport);

@@ -1666,7 +1666,6 @@ emit_one(struct nb *k, const struct rule *r, unsigned fam, unsigned pv,
 	struct nftnl_expr *e;
 	char chain[32], name[64];
 	unsigned af = fam != 0 ? fam : FAM_V4;
-	static const uint8_t tcpudp[] = { IPPROTO_TCP, IPPROTO_UDP };
 
 	rb_start(&rb, k, rule_chain(r, chain, sizeof(chain)), &r->loc,
 	    comment);
@@ -1692,26 +1691,16 @@ emit_one(struct nb *k, const struct rule *r, unsigned fam, unsigned pv,
 		match_addr(&rb, r->src, af, true);
 	if (r->dst != NULL)
 		match_addr(&rb, r->dst, af, false);
-	switch (pv) {
-	case 0:
-		break;
-	case PROTO_TCP:
-	case PROTO_UDP:
+	if (pv != 0) {
+		unsigned char num[4];
+		const char *pname[4];
+		size_t n = kern_l4_list(pv, num, pname);
+
 		x_meta(rb.r, NFT_META_L4PROTO);
-		x_cmp8(rb.r, pv == PROTO_TCP ? IPPROTO_TCP : IPPROTO_UDP);
-		break;
-	case PROTO_TCP | PROTO_UDP:
-		x_meta(rb.r, NFT_META_L4PROTO);
-		match_bytes(&rb, DT_INET_PROTO, tcpudp, 2);
-		break;
-	case PROTO_ICMP:
-		x_meta(rb.r, NFT_META_L4PROTO);
-		x_cmp8(rb.r, IPPROTO_ICMP);
-		break;
-	case PROTO_ICMPV6:
-		x_meta(rb.r, NFT_META_L4PROTO);
-		x_cmp8(rb.r, IPPROTO_ICMPV6);
-		break;
+		if (n == 1)
+			x_cmp8(rb.r, num[0]);
+		else
+			match_bytes(&rb, DT_INET_PROTO, num, n);
 	}
 	if (pv & (PROTO_TCP | PROTO_UDP)) {
 		match_ports(&rb, true, &r->sport);

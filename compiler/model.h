@@ -123,7 +123,7 @@ enum rate_unit {
 };
 
 enum limit_per {
-	PER_NONE,			/* one global bucket */
+	PER_NONE,			/* one bucket for all addresses */
 	PER_SOURCE,			/* a bucket per source address */
 	PER_DESTINATION,		/* a bucket per destination address */
 };
@@ -132,7 +132,9 @@ enum limit_per {
  * limit N/unit: the rule matches while the rate is not exceeded.
  * limit over N/unit: the rule matches only the excess.
  * For the evaluator (a single probe packet), a plain limit matches and
- * "limit over" does not.
+ * "limit over" does not.  Buckets are per policy rule and per address
+ * family: IPv4 and IPv6 packets never share one (iptables and ip6tables
+ * cannot; the nft backends split such rules per family to match).
  */
 struct rate_limit {
 	bool		 present;
@@ -146,7 +148,8 @@ struct rate_limit {
 /*
  * conn over N [per source]: the rule matches a new connection that would
  * make more than N connections (from this source, or in all) open, the
- * new one counted: N are allowed, the (N+1)th matches.
+ * new one counted: N are allowed, the (N+1)th matches.  Counts are per
+ * address family, like rate buckets.
  * The evaluator treats it as not matching.
  */
 struct conn_limit {

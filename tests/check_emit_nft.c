@@ -249,8 +249,11 @@ START_TEST(limits_and_ct_count)
 	    "dport 5222 add @conn%zu_v4 { ip saddr ct count over 20 } goto "
 	    "refuse", id);
 	HAS(&o, want);
-	HAS(&o, "\t\tmeta l4proto tcp th dport 80 limit rate over "
-	    "100/second burst 5 packets drop comment");
+	/* A global bucket is per family, as in iptables: one rule each. */
+	HAS(&o, "\t\tmeta nfproto ipv4 meta l4proto tcp th dport 80 limit "
+	    "rate over 100/second burst 5 packets drop comment");
+	HAS(&o, "\t\tmeta nfproto ipv6 meta l4proto tcp th dport 80 limit "
+	    "rate over 100/second burst 5 packets drop comment");
 	id = c.model.rules[3].id;
 	snprintf(want, sizeof(want), "update @limit%zu_v4 { ip daddr limit "
 	    "rate 2/hour burst 5 packets } drop", id);
@@ -258,8 +261,32 @@ START_TEST(limits_and_ct_count)
 	snprintf(want, sizeof(want), "set limit%zu_v4 {\n\t\ttype ipv4_addr\n"
 	    "\t\tsize 65535\n\t\tflags dynamic,timeout\n\t\ttimeout 2h\n", id);
 	HAS(&o, want);
-	HAS(&o, "\t\tmeta l4proto tcp th dport 443 ct count over 5 goto refuse "
-	    "comment");
+	HAS(&o, "\t\tmeta nfproto ipv4 meta l4proto tcp th dport 443 ct count "
+	    "over 5 goto refuse comment");
+	HAS(&o, "\t\tmeta nfproto ipv6 meta l4proto tcp th dport 443 ct count "
+	    "over 5 goto refuse comment");
+	out_free(&o);
+	compiled_free(&c);
+}
+END_TEST
+
+/* A rate bucket is per family and per rule: the family's protocols
+ * stay in one kernel rule, so tcp and icmp share it as in iptables. */
+START_TEST(limit_one_bucket_per_family)
+{
+	struct compiled c;
+	struct out o;
+
+	emit_text("xfw 1\n"
+	    "transport {\n"
+	    "  allow in tcp, icmp, icmpv6 limit 3/minute\n"
+	    "}\n", &c, &o);
+	ck_assert_int_eq(o.rc, 0);
+	HAS(&o, "\t\tmeta nfproto ipv4 meta l4proto { icmp, tcp } limit rate "
+	    "3/minute burst 5 packets accept comment");
+	HAS(&o, "\t\tmeta nfproto ipv6 meta l4proto { tcp, ipv6-icmp } limit "
+	    "rate 3/minute burst 5 packets accept comment");
+	ck_assert_uint_eq(count(o.text, " limit rate 3/minute "), 2);
 	out_free(&o);
 	compiled_free(&c);
 }
@@ -620,6 +647,7 @@ nft_suite(void)
 	tcase_add_test(tc, limits_and_ct_count);
 	tcase_add_test(tc, ports_protocols_states_log);
 	tcase_add_test(tc, inspect_queue_bypass);
+	tcase_add_test(tc, limit_one_bucket_per_family);
 	tcase_add_test(tc, hostile_strings_filtered);
 	tcase_add_test(tc, errors_reported);
 	tcase_add_test(tc, deterministic);

@@ -269,8 +269,8 @@ check_limits() {
 	else
 		fail "kernel: $1: conn over 3: got ${got%?}, want AAAR (3 from $src held, then $src2) (limits.xfw:20)"
 	fi
-	known "$1" "conn over 3: the count spans IPv4 and IPv6 (3 IPv4 held, then $src6)" \
-	    "${got#????}" R "iptables:A" "limits.xfw:20"
+	expect_got "$1" "conn over 3: the count is per family (3 IPv4 held, then $src6 connects)" \
+	    "${got#????}" A "limits.xfw:20"
 	# limit 3/minute burst 5 in all: two sources share one bucket, and
 	# a source of the other family too.
 	got=$(ip netns exec "$C" "$KP" burst $src "$srv" 7012 3 close 600)
@@ -281,37 +281,27 @@ check_limits() {
 		fail "kernel: $1: limit 3/minute burst 5: got $got, want AAA+AADD (3 from $src, 4 from $src2) (limits.xfw:23)"
 	fi
 	got=$(ip netns exec "$C" "$KP" burst $src6 "$srv6" 7012 1 close 600)
-	known "$1" "limit 3/minute burst 5: the bucket spans IPv4 and IPv6 ($src6 after the IPv4 bursts)" \
-	    "$got" D "iptables:A" "limits.xfw:23"
-	# The same with sources of both families in the rule: a kernel rule
-	# per family, one bucket and one count all the same.
+	expect_got "$1" "limit 3/minute burst 5: the bucket is per family ($src6 after the IPv4 bursts)" \
+	    "$got" A "limits.xfw:23"
+	# The same with sources of both families in the rule: a kernel rule,
+	# a bucket and a count per family.
 	got=$(ip netns exec "$C" "$KP" burst $src "$srv" 7013 3 close 600)
 	got=$got+$(ip netns exec "$C" "$KP" burst $src6 "$srv6" 7013 4 close 600)
-	known "$1" "limit 3/minute burst 5 from IPv4 and IPv6 prefixes: one bucket (3 IPv4, then 4 IPv6)" \
-	    "$got" AAA+AADD "apply:AAA+AAAA nft:AAA+AAAA iptables:AAA+AAAA" \
-	    "limits.xfw:26"
+	expect_got "$1" "limit 3/minute burst 5 from IPv4 and IPv6 prefixes: a bucket per family (3 IPv4, then 4 IPv6)" \
+	    "$got" AAA+AAAA "limits.xfw:26"
 	got=$(ip netns exec "$C" "$KP" burst $src,$src,$src,$src6 \
 	    "$srv,$srv,$srv,$srv6" 7014 4 hold 600)
-	known "$1" "conn over 3 from IPv4 and IPv6 prefixes: one count (3 IPv4 held, then IPv6)" \
-	    "$got" AAAR "apply:AAAA nft:AAAA iptables:AAAA" "limits.xfw:27"
+	expect_got "$1" "conn over 3 from IPv4 and IPv6 prefixes: a count per family (3 IPv4 held, then IPv6)" \
+	    "$got" AAAA "limits.xfw:27"
 }
 
-# known LOADER WHAT GOT WANT "LOADER:BUGGOT..." WHERE: a check with a known
-# disagreement: GOT = WANT is ok; GOT = the BUGGOT listed for LOADER is
-# the known bug (a note, no failure: see docs/kernel-tests.md, "Known
-# disagreements"); anything else fails.
-known() {
+# expect_got LOADER WHAT GOT WANT WHERE
+expect_got() {
 	if [ "$3" = "$4" ]; then
 		ok "kernel: $1: $2 ($3)"
-		return
+	else
+		fail "kernel: $1: $2: got $3, want $4 ($5)"
 	fi
-	for kb in $5; do
-		if [ "$kb" = "$1:$3" ]; then
-			note "KNOWN DISAGREEMENT: $1: $2: got $3, the model says $4 ($6)"
-			return
-		fi
-	done
-	fail "kernel: $1: $2: got $3, want $4 ($6)"
 }
 
 # run_probes: every probe of $T/probes, inbound from C and outbound from
