@@ -13,7 +13,7 @@ XFW=${1:?usage: bench/kernel-ipt.sh XMPPFWC}
 NS=xfwk-$$
 T=$(mktemp -d /tmp/xfwk.XXXXXX)
 trap 'ip netns del "$NS" 2>/dev/null; rm -rf "$T"' EXIT
-trap 'exit 1' INT TERM
+trap 'exit 1' INT TERM HUP PIPE
 
 . "$(dirname "$0")/kernel.inc"
 

@@ -35,7 +35,7 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-trap 'exit 1' INT TERM
+trap 'exit 1' INT TERM HUP PIPE
 ins() { ip netns exec "$S" "$@"; }
 inc() { ip netns exec "$C" "$@"; }
 
