@@ -65,39 +65,20 @@ emit(const struct model *m, FILE *out, FILE *err)
 
 	if ((table = kern_table(m, err)) == NULL)
 		return 1;
-	for (i = 0; i < m->nsets; i++) {
-		s = m->sets[i];
-		for (fam = FAM_V4; fam <= FAM_V6; fam <<= 1) {
-			if (!kern_set_is_named(s, fam) ||
-			    !kern_set_used(m, s, fam))
-				continue;
-			if (!kern_ipset_name(table, s, fam, real,
-			    sizeof(real))) {
-				fprintf(err, "%s:%d:%d: error: ipset name "
-				    "\"%s\" is longer than %d characters "
-				    "(shorten the definition name or option "
-				    "table)\n", s->loc.file, s->loc.line,
-				    s->loc.col, real, KERN_IPSET_NAME_MAX);
+	/* Every name first: on an error nothing is written. */
+	for (i = 0; i < m->nsets; i++)
+		for (fam = FAM_V4; fam <= FAM_V6; fam <<= 1)
+			if (kern_set_declared(m->sets[i], fam) &&
+			    !kern_ipset_names(m, table, m->sets[i], fam, real,
+			    tmp, sizeof(real), err))
 				nerr++;
-			}
-			if (!kern_ipset_tmpname(table, s, fam, tmp,
-			    sizeof(tmp))) {
-				fprintf(err, "%s:%d:%d: error: ipset name "
-				    "\"%s\" is longer than %d characters\n",
-				    s->loc.file, s->loc.line, s->loc.col, tmp,
-				    KERN_IPSET_NAME_MAX);
-				nerr++;
-			}
-		}
-	}
 	if (nerr > 0)
 		return nerr;
 	backend_header(out, "#", m);
 	for (i = 0; i < m->nsets; i++) {
 		s = m->sets[i];
 		for (fam = FAM_V4; fam <= FAM_V6; fam <<= 1) {
-			if (!kern_set_is_named(s, fam) ||
-			    !kern_set_used(m, s, fam))
+			if (!kern_set_declared(s, fam))
 				continue;
 			n = kern_set_count(s, fam);
 			kern_ipset_name(table, s, fam, real, sizeof(real));

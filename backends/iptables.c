@@ -505,13 +505,10 @@ check_sets(struct ipt *k)
 
 	for (i = 0; i < k->m->nsets; i++) {
 		s = k->m->sets[i];
-		if (!kern_set_used(k->m, s, k->fam) ||
-		    !kern_set_is_named(s, k->fam))
-			continue;
-		if (!kern_ipset_name(k->table, s, k->fam, name, sizeof(name)))
-			ipt_error(k, &s->loc, "ipset name \"%s\" is longer "
-			    "than %d characters (shorten the definition name "
-			    "or option table)", name, KERN_IPSET_NAME_MAX);
+		if (kern_set_declared(s, k->fam) &&
+		    !kern_ipset_names(k->m, k->table, s, k->fam, name, NULL,
+		    sizeof(name), k->err))
+			k->nerr++;
 	}
 }
 

@@ -273,10 +273,10 @@ kern_set_is_named(const struct addrset *s, unsigned fam)
 }
 
 bool
-kern_set_used(const struct model *m, const struct addrset *s, unsigned fam)
+kern_set_declared(const struct addrset *s, unsigned fam)
 {
-	(void)m;
-	return kern_set_count(s, fam) != 0 && (s->used & fam) != 0;
+	return kern_set_count(s, fam) != 0 && (s->used & fam) != 0 &&
+	    kern_set_is_named(s, fam);
 }
 
 /* ------------------------------------------------------------------ */
@@ -310,6 +310,27 @@ kern_ipset_tmpname(const char *table, const struct addrset *s,
 	    fam == FAM_V4 ? "v4" : "v6");
 
 	return l >= 0 && (size_t)l < n && l <= KERN_IPSET_NAME_MAX;
+}
+
+bool
+kern_ipset_names(const struct model *m, const char *table,
+    const struct addrset *s, unsigned fam, char *real, char *tmp, size_t n,
+    FILE *err)
+{
+	bool ok = true;
+
+	if (!kern_ipset_name(table, s, fam, real, n)) {
+		kern_error(err, m, &s->loc, "ipset name \"%s\" is longer than "
+		    "%d characters (shorten the definition name or option "
+		    "table)", real, KERN_IPSET_NAME_MAX);
+		ok = false;
+	}
+	if (tmp != NULL && !kern_ipset_tmpname(table, s, fam, tmp, n)) {
+		kern_error(err, m, &s->loc, "ipset name \"%s\" is longer than "
+		    "%d characters", tmp, KERN_IPSET_NAME_MAX);
+		ok = false;
+	}
+	return ok;
 }
 
 static size_t

@@ -78,10 +78,10 @@ void		 kern_set_name(const struct addrset *, unsigned fam, char *,
  * KERN_INLINE_MAX entries); false: written inline. */
 bool		 kern_set_is_named(const struct addrset *, unsigned fam);
 size_t		 kern_set_count(const struct addrset *, unsigned fam);
-/* True when a rule of family fam matches on s (a set nobody uses for a
+/* True when s is declared as a named set for fam: it is named (above)
+ * and a rule of family fam matches on it (a set nobody uses for a
  * family is not written for it). */
-bool		 kern_set_used(const struct model *, const struct addrset *,
-		    unsigned fam);
+bool		 kern_set_declared(const struct addrset *, unsigned fam);
 
 /* iptables / ip6tables / ipset names (backends iptables, ipset, loader).
  * Each returns false (buf then holds the truncated name) when the kernel
@@ -99,6 +99,12 @@ bool		 kern_ipset_tmpname(const char *table, const struct addrset *,
 /* "create NAME hash:net family inet|inet6 hashsize H maxelem M", sized
  * for count entries (powers of two, so that a reload of a set that grew
  * a little keeps the same parameters). */
+/* Both names above, checked: a name over KERN_IPSET_NAME_MAX is an error
+ * on err at the set's definition, and false.  tmp may be NULL (only the
+ * real name is needed).  Buffers of n >= KERN_NAME_MAX + 40 bytes. */
+bool		 kern_ipset_names(const struct model *, const char *table,
+		    const struct addrset *, unsigned fam, char *real,
+		    char *tmp, size_t n, FILE *err);
 void		 kern_ipset_create(const char *name, unsigned fam,
 		    size_t count, char *, size_t);
 /* hashlimit table name of rule r (at most 15 chars): "xfw" ID "-" and a

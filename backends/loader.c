@@ -186,16 +186,10 @@ emit(const struct model *m, FILE *out, FILE *err)
 	for (i = 0; i < m->nsets; i++) {
 		s = m->sets[i];
 		for (fam = FAM_V4; fam <= FAM_V6; fam <<= 1) {
-			if (!kern_set_is_named(s, fam) ||
-			    !kern_set_used(m, s, fam))
+			if (!kern_set_declared(s, fam))
 				continue;
-			if (!kern_ipset_name(table, s, fam, real,
-			    sizeof(real)) || !kern_ipset_tmpname(table, s,
-			    fam, tmp, sizeof(tmp))) {
-				fprintf(err, "%s:%d:%d: error: ipset name "
-				    "\"%s\" is longer than %d characters\n",
-				    s->loc.file, s->loc.line, s->loc.col,
-				    real, KERN_IPSET_NAME_MAX);
+			if (!kern_ipset_names(m, table, s, fam, real, tmp,
+			    sizeof(real), err)) {
 				nerr++;
 				continue;
 			}

@@ -203,8 +203,7 @@ put_named_sets(struct nt *k)
 		as = m->sets[i];
 		for (fam = FAM_V4; fam <= FAM_V6; fam <<= 1) {
 			n = kern_set_count(as, fam);
-			if (n == 0 || !kern_set_is_named(as, fam) ||
-			    !kern_set_used(m, as, fam))
+			if (!kern_set_declared(as, fam))
 				continue;
 			kern_set_name(as, fam, name, sizeof(name));
 			kern_where(&as->loc, where, sizeof(where));

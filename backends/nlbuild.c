@@ -1164,8 +1164,7 @@ emit_named_sets(struct nb *k)
 		as = m->sets[i];
 		for (fam = FAM_V4; fam <= FAM_V6; fam <<= 1) {
 			n = kern_set_count(as, fam);
-			if (n == 0 || !kern_set_is_named(as, fam) ||
-			    !kern_set_used(m, as, fam))
+			if (!kern_set_declared(as, fam))
 				continue;
 			kern_set_name(as, fam, name, sizeof(name));
 			klen = fam == FAM_V4 ? 4 : 16;
