@@ -390,6 +390,56 @@ nft_needs_split(const struct rule *r)
 	    (r->protos & (PROTO_ICMP | PROTO_ICMPV6)) != 0;
 }
 
+enum kern_jump
+kern_nft_verdict(const struct model *m, enum layer l, enum direction d,
+    enum verdict v, const char **chain)
+{
+	static const char *const transport[DIR_COUNT] = {
+		"transport_input", "transport_output", "transport_forward"
+	};
+
+	switch (v) {
+	case VERDICT_ALLOW:
+		if (l == LAYER_IP) {
+			*chain = transport[d];
+			return KERN_GOTO;
+		}
+		if (d == DIR_IN && m->ninspect > 0) {
+			*chain = "accept_input";
+			return KERN_GOTO;
+		}
+		return KERN_ACCEPT;
+	case VERDICT_DENY:
+		return KERN_DROP;
+	case VERDICT_REJECT:
+		break;
+	}
+	*chain = "refuse";
+	return KERN_GOTO;
+}
+
+void
+kern_dyn_set_name(const char *kind, const struct rule *r, unsigned fam,
+    char *buf, size_t n)
+{
+	snprintf(buf, n, "%s%zu_%s", kind, r->id, fam == FAM_V4 ? "v4" :
+	    "v6");
+}
+
+uint64_t
+kern_meter_timeout_ms(const struct rate_limit *l)
+{
+	switch (l->unit) {
+	case RATE_SECOND:
+		return 10 * 1000;
+	case RATE_MINUTE:
+		return 2 * 60 * 1000;
+	case RATE_HOUR:
+		break;
+	}
+	return 2 * 3600 * 1000;
+}
+
 size_t
 kern_l4_list(unsigned protos, unsigned char num[4], const char *name[4])
 {

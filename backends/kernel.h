@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "model.h"
@@ -123,6 +124,28 @@ void		 kern_hashlimit_name(const char *table, const struct rule *,
  * with *why set to the error.
  */
 #define KERN_NFT_PIECES_MAX	6
+
+/* Where a verdict of layer l in direction d goes in the nft table:
+ * KERN_ACCEPT, KERN_DROP, or KERN_GOTO *chain (ip allow: the transport
+ * chain; transport allow in input with inspect blocks: accept_input, which
+ * queues the new connection to the helper; reject: refuse). */
+enum kern_jump {
+	KERN_ACCEPT,
+	KERN_DROP,
+	KERN_GOTO,
+};
+enum kern_jump	 kern_nft_verdict(const struct model *, enum layer,
+		    enum direction, enum verdict, const char **chain);
+
+/* The dynamic set behind a per-address limit ("limit") or connection cap
+ * ("conn") of rule r for fam: "limitID_v4"; kern_set_name() never
+ * gives such a name to a definition. */
+void		 kern_dyn_set_name(const char *kind, const struct rule *,
+		    unsigned fam, char *, size_t);
+/* How long an address stays in a per-address limit's set after its last
+ * packet, in ms: long enough for its bucket to refill (10 s, 2 min, 2 h
+ * by the rate's unit). */
+uint64_t	 kern_meter_timeout_ms(const struct rate_limit *);
 
 /* The IP protocols of a PROTO_* mask in ascending protocol number (the
  * order nft lists a set in): numbers and nft names; returns how many. */

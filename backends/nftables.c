@@ -25,6 +25,7 @@
  * nothing that can end an nft string or start a variable or a comment,
  * so every string is written in double quotes as it comes.
  */
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -148,12 +149,6 @@ put_ports(FILE *out, const char *what, const struct portset *p)
 }
 
 static const char *
-fam_tag(unsigned fam)
-{
-	return fam == FAM_V4 ? "v4" : "v6";
-}
-
-static const char *
 fam_kw(unsigned fam)
 {
 	return fam == FAM_V4 ? "ip" : "ip6";
@@ -225,15 +220,30 @@ put_named_sets(struct nt *k)
 	}
 }
 
+/* A duration as nft writes it: "10s", "2m", "2h". */
+static void
+put_ms(FILE *out, uint64_t ms)
+{
+	if (ms % 3600000 == 0)
+		fprintf(out, "%" PRIu64 "h", ms / 3600000);
+	else if (ms % 60000 == 0)
+		fprintf(out, "%" PRIu64 "m", ms / 60000);
+	else if (ms % 1000 == 0)
+		fprintf(out, "%" PRIu64 "s", ms / 1000);
+	else
+		fprintf(out, "%" PRIu64 "ms", ms);
+}
+
 /* The dynamic sets behind per-address limits and connection caps. */
 static void
 put_dyn_sets(struct nt *k)
 {
 	const struct model *m = k->m;
 	const struct rule *r;
+	char name[32];
 	size_t i;
 	unsigned fam;
-	const char *type, *to;
+	const char *type;
 
 	for (i = 0; i < m->nrules; i++) {
 		r = &m->rules[i];
@@ -242,19 +252,23 @@ put_dyn_sets(struct nt *k)
 				continue;
 			type = fam == FAM_V4 ? "ipv4_addr" : "ipv6_addr";
 			if (r->limit.present && r->limit.per != PER_NONE) {
-				to = r->limit.unit == RATE_SECOND ? "10s" :
-				    r->limit.unit == RATE_MINUTE ? "2m" : "2h";
-				fprintf(k->out, "\tset limit%zu_%s {\n"
+				kern_dyn_set_name("limit", r, fam, name,
+				    sizeof(name));
+				fprintf(k->out, "\tset %s {\n"
 				    "\t\ttype %s\n\t\tsize 65535\n"
 				    "\t\tflags dynamic,timeout\n"
-				    "\t\ttimeout %s\n\t}\n", r->id,
-				    fam_tag(fam), type, to);
+				    "\t\ttimeout ", name, type);
+				put_ms(k->out,
+				    kern_meter_timeout_ms(&r->limit));
+				fputs("\n\t}\n", k->out);
 			}
-			if (r->conn.present && r->conn.per_source)
-				fprintf(k->out, "\tset conn%zu_%s {\n"
+			if (r->conn.present && r->conn.per_source) {
+				kern_dyn_set_name("conn", r, fam, name,
+				    sizeof(name));
+				fprintf(k->out, "\tset %s {\n"
 				    "\t\ttype %s\n\t\tsize 65535\n"
-				    "\t\tflags dynamic\n\t}\n", r->id,
-				    fam_tag(fam), type);
+				    "\t\tflags dynamic\n\t}\n", name, type);
+			}
 		}
 	}
 }
@@ -266,25 +280,17 @@ static void
 put_verdict(const struct nt *k, enum layer l, enum direction d,
     enum verdict v)
 {
-	FILE *out = k->out;
+	const char *chain;
 
-	switch (v) {
-	case VERDICT_ALLOW:
-		/* Inspected input: the new connection goes through
-		 * accept_input, which queues it to the helper. */
-		if (l == LAYER_TRANSPORT && d == DIR_IN &&
-		    k->m->ninspect > 0)
-			fputs("goto accept_input", out);
-		else if (l == LAYER_TRANSPORT)
-			fputs("accept", out);
-		else
-			fprintf(out, "goto transport_%s", hook_name[d]);
+	switch (kern_nft_verdict(k->m, l, d, v, &chain)) {
+	case KERN_ACCEPT:
+		fputs("accept", k->out);
 		return;
-	case VERDICT_DENY:
-		fputs("drop", out);
+	case KERN_DROP:
+		fputs("drop", k->out);
 		return;
-	case VERDICT_REJECT:
-		fputs("goto refuse", out);
+	case KERN_GOTO:
+		fprintf(k->out, "goto %s", chain);
 		return;
 	}
 }
@@ -341,6 +347,7 @@ put_one(struct nt *k, const struct rule *r, unsigned fam, unsigned pv,
 {
 	FILE *out = k->out;
 	unsigned af = fam != 0 ? fam : FAM_V4;
+	char dyn[32];
 
 	fputs("\t\t", out);
 	if (fam != 0)
@@ -371,17 +378,17 @@ put_one(struct nt *k, const struct rule *r, unsigned fam, unsigned pv,
 	if (r->states != 0)
 		put_ctstate(out, r->states);
 	if (r->conn.present) {
-		if (r->conn.per_source)
-			fprintf(out, "add @conn%zu_%s { %s saddr ct count "
-			    "over %u } ", r->id, fam_tag(af), fam_kw(af),
-			    r->conn.over);
-		else
+		if (r->conn.per_source) {
+			kern_dyn_set_name("conn", r, af, dyn, sizeof(dyn));
+			fprintf(out, "add @%s { %s saddr ct count over %u } ",
+			    dyn, fam_kw(af), r->conn.over);
+		} else
 			fprintf(out, "ct count over %u ", r->conn.over);
 	}
 	if (r->limit.present) {
 		if (r->limit.per != PER_NONE) {
-			fprintf(out, "update @limit%zu_%s { %s %s ", r->id,
-			    fam_tag(af), fam_kw(af),
+			kern_dyn_set_name("limit", r, af, dyn, sizeof(dyn));
+			fprintf(out, "update @%s { %s %s ", dyn, fam_kw(af),
 			    r->limit.per == PER_SOURCE ? "saddr" : "daddr");
 			put_limit(out, &r->limit);
 			fputs(" } ", out);

@@ -953,12 +953,6 @@ nb_error(struct nb *k, const struct srcloc *loc, const char *fmt, ...)
 	k->nerr++;
 }
 
-static const char *
-fam_tag(unsigned fam)
-{
-	return fam == FAM_V4 ? "v4" : "v6";
-}
-
 /* The key bytes (network order) of prefix i of s for fam. */
 static void
 pfx_key(const struct addrset *s, unsigned fam, size_t i, uint8_t *key,
@@ -1201,7 +1195,6 @@ emit_dyn_sets(struct nb *k)
 	char name[64];
 	size_t i;
 	unsigned fam;
-	uint64_t to;
 
 	for (i = 0; i < m->nrules; i++) {
 		r = &m->rules[i];
@@ -1209,23 +1202,21 @@ emit_dyn_sets(struct nb *k)
 			if (!rule_has_family(r, fam))
 				continue;
 			if (r->limit.present && r->limit.per != PER_NONE) {
-				snprintf(name, sizeof(name), "limit%zu_%s",
-				    r->id, fam_tag(fam));
+				kern_dyn_set_name("limit", r, fam, name,
+				    sizeof(name));
 				s = set_new(k, name, NFT_SET_TIMEOUT |
 				    NFT_SET_EVAL, fam == FAM_V4 ? DT_IPADDR :
 				    DT_IP6ADDR, fam == FAM_V4 ? 4 : 16);
-				to = r->limit.unit == RATE_SECOND ? 10000 :
-				    r->limit.unit == RATE_MINUTE ? 120000 :
-				    7200000;
-				nftnl_set_set_u64(s, NFTNL_SET_TIMEOUT, to);
+				nftnl_set_set_u64(s, NFTNL_SET_TIMEOUT,
+				    kern_meter_timeout_ms(&r->limit));
 				nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, 65535);
 				set_udata(s, false);
 				origin(&o, &r->loc, "set", name);
 				emit_set(k, s, NULL, &o);
 			}
 			if (r->conn.present && r->conn.per_source) {
-				snprintf(name, sizeof(name), "conn%zu_%s",
-				    r->id, fam_tag(fam));
+				kern_dyn_set_name("conn", r, fam, name,
+				    sizeof(name));
 				s = set_new(k, name, NFT_SET_EVAL,
 				    fam == FAM_V4 ? DT_IPADDR : DT_IP6ADDR,
 				    fam == FAM_V4 ? 4 : 16);
@@ -1616,33 +1607,19 @@ ct_bits(unsigned st)
 }
 
 static void
-verdict(struct rb *rb, const struct rule *r, enum layer l, enum direction d,
-    enum verdict v)
+verdict(struct rb *rb, enum layer l, enum direction d, enum verdict v)
 {
-	char chain[32];
+	const char *chain;
 
-	switch (v) {
-	case VERDICT_ALLOW:
-		if (((r == NULL && l == LAYER_TRANSPORT) ||
-		    (r != NULL && r->layer == LAYER_TRANSPORT)) &&
-		    d == DIR_IN && rb->k->m->ninspect > 0)
-			/* Inspected input: accept_input queues the new
-			 * connection to the helper, then accepts. */
-			x_verdict(rb->r, NFT_GOTO, "accept_input");
-		else if ((r == NULL && l == LAYER_TRANSPORT) ||
-		    (r != NULL && r->layer == LAYER_TRANSPORT))
-			x_verdict(rb->r, NF_ACCEPT, NULL);
-		else {
-			snprintf(chain, sizeof(chain), "transport_%s",
-			    hook_name[d]);
-			x_verdict(rb->r, NFT_GOTO, chain);
-		}
+	switch (kern_nft_verdict(rb->k->m, l, d, v, &chain)) {
+	case KERN_ACCEPT:
+		x_verdict(rb->r, NF_ACCEPT, NULL);
 		return;
-	case VERDICT_DENY:
+	case KERN_DROP:
 		x_verdict(rb->r, NF_DROP, NULL);
 		return;
-	case VERDICT_REJECT:
-		x_verdict(rb->r, NFT_GOTO, "refuse");
+	case KERN_GOTO:
+		x_verdict(rb->r, NFT_GOTO, chain);
 		return;
 	}
 }
@@ -1711,8 +1688,7 @@ emit_one(struct nb *k, const struct rule *r, unsigned fam, unsigned pv,
 		if (r->conn.per_source) {
 			x_payload(rb.r, NFT_PAYLOAD_NETWORK_HEADER,
 			    af == FAM_V4 ? 12 : 8, af == FAM_V4 ? 4 : 16);
-			snprintf(name, sizeof(name), "conn%zu_%s", r->id,
-			    fam_tag(af));
+			kern_dyn_set_name("conn", r, af, name, sizeof(name));
 			x_dynset(rb.r, NFT_DYNSET_OP_ADD, name,
 			    x_connlimit(r->conn.over));
 		} else
@@ -1725,8 +1701,7 @@ emit_one(struct nb *k, const struct rule *r, unsigned fam, unsigned pv,
 			x_payload(rb.r, NFT_PAYLOAD_NETWORK_HEADER,
 			    af == FAM_V4 ? (s ? 12 : 16) : (s ? 8 : 24),
 			    af == FAM_V4 ? 4 : 16);
-			snprintf(name, sizeof(name), "limit%zu_%s", r->id,
-			    fam_tag(af));
+			kern_dyn_set_name("limit", r, af, name, sizeof(name));
 			x_dynset(rb.r, NFT_DYNSET_OP_UPDATE, name,
 			    x_limit(&r->limit));
 		} else
@@ -1739,7 +1714,7 @@ emit_one(struct nb *k, const struct rule *r, unsigned fam, unsigned pv,
 	}
 	if (r->count)
 		x_add(rb.r, nftnl_expr_alloc("counter"));
-	verdict(&rb, r, r->layer, r->dir, r->action);
+	verdict(&rb, r->layer, r->dir, r->action);
 	rb_finish(&rb);
 }
 
@@ -1937,7 +1912,7 @@ emit_default(struct nb *k, enum layer l, enum direction d)
 	    l == LAYER_IP ? "ip" : "transport", hook_name[d]);
 	rb_start(&rb, k, chain, def->loc[d].file != NULL ? &def->loc[d] :
 	    NULL, where);
-	verdict(&rb, NULL, l, d, def->action[d]);
+	verdict(&rb, l, d, def->action[d]);
 	rb_finish(&rb);
 }
 
