@@ -384,9 +384,7 @@ cmd_deploy(int argc, char **argv, bool file_optional,
 	struct roots roots = { .n = 0 };
 	struct model m;
 	struct ctx c;
-	int rc;
-
-	int i, o;
+	int rc, i, o;
 
 	/* -I DIR (or -IDIR) is ours, the rest the command's: take the
 	 * roots out of argv before the command parses its options. */
