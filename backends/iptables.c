@@ -516,8 +516,6 @@ static void
 emit_prelude(struct ipt *k, enum direction d, const char *ch)
 {
 	const struct prelude *p = &k->m->prelude;
-	static const int icmp4[] = { 3, 11, 12 };
-	static const int icmp6[] = { 1, 2, 3, 4, 133, 134, 135, 136 };
 	FILE *f = k->body;
 	size_t i;
 
@@ -536,15 +534,15 @@ emit_prelude(struct ipt *k, enum direction d, const char *ch)
 		fprintf(f, "-A %s -m conntrack --ctstate INVALID -m comment "
 		    "--comment \"prelude invalid\" -j DROP\n", ch);
 	if (p->essential_icmp && k->fam == FAM_V4)
-		for (i = 0; i < sizeof(icmp4) / sizeof(icmp4[0]); i++)
+		for (i = 0; i < KERN_ICMP4_ESSENTIAL; i++)
 			fprintf(f, "-A %s -p icmp --icmp-type %d -m comment "
 			    "--comment \"prelude essential icmp\" -j ACCEPT\n",
-			    ch, icmp4[i]);
+			    ch, kern_icmp4_essential[i].type);
 	if (p->essential_icmp && k->fam == FAM_V6)
-		for (i = 0; i < sizeof(icmp6) / sizeof(icmp6[0]); i++)
+		for (i = 0; i < KERN_ICMP6_ESSENTIAL; i++)
 			fprintf(f, "-A %s -p ipv6-icmp --icmpv6-type %d -m "
 			    "comment --comment \"prelude essential icmpv6\" "
-			    "-j ACCEPT\n", ch, icmp6[i]);
+			    "-j ACCEPT\n", ch, kern_icmp6_essential[i].type);
 	fprintf(f, "-A %s -g %s\n", ch, dir_chain(k, "IP-", d));
 }
 

@@ -390,6 +390,23 @@ nft_needs_split(const struct rule *r)
 	    (r->protos & (PROTO_ICMP | PROTO_ICMPV6)) != 0;
 }
 
+const struct kern_icmp_type kern_icmp4_essential[KERN_ICMP4_ESSENTIAL] = {
+	{ 3, "destination-unreachable" },
+	{ 11, "time-exceeded" },
+	{ 12, "parameter-problem" },
+};
+
+const struct kern_icmp_type kern_icmp6_essential[KERN_ICMP6_ESSENTIAL] = {
+	{ 1, "destination-unreachable" },
+	{ 2, "packet-too-big" },
+	{ 3, "time-exceeded" },
+	{ 4, "parameter-problem" },
+	{ 133, "nd-router-solicit" },
+	{ 134, "nd-router-advert" },
+	{ 135, "nd-neighbor-solicit" },
+	{ 136, "nd-neighbor-advert" },
+};
+
 enum kern_jump
 kern_nft_verdict(const struct model *m, enum layer l, enum direction d,
     enum verdict v, const char **chain)

@@ -125,6 +125,18 @@ void		 kern_hashlimit_name(const char *table, const struct rule *,
  */
 #define KERN_NFT_PIECES_MAX	6
 
+/* The ICMP and ICMPv6 types the prelude lets through (option
+ * icmp-essential; SPEC semantics 2): errors, PMTU and neighbour
+ * discovery, by number and by nft's name. */
+struct kern_icmp_type {
+	unsigned char	 type;
+	const char	*nft;
+};
+#define KERN_ICMP4_ESSENTIAL	3
+#define KERN_ICMP6_ESSENTIAL	8
+extern const struct kern_icmp_type kern_icmp4_essential[KERN_ICMP4_ESSENTIAL];
+extern const struct kern_icmp_type kern_icmp6_essential[KERN_ICMP6_ESSENTIAL];
+
 /* Where a verdict of layer l in direction d goes in the nft table:
  * KERN_ACCEPT, KERN_DROP, or KERN_GOTO *chain (ip allow: the transport
  * chain; transport allow in input with inspect blocks: accept_input, which

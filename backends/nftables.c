@@ -501,6 +501,7 @@ put_prelude(struct nt *k, enum direction d)
 {
 	const struct prelude *p = &k->m->prelude;
 	FILE *out = k->out;
+	size_t i;
 
 	if (p->loopback && d != DIR_FORWARD)
 		fprintf(out, "\t\t%s \"lo\" accept comment "
@@ -512,15 +513,17 @@ put_prelude(struct nt *k, enum direction d)
 		fputs("\t\tct state invalid drop comment \"prelude invalid\"\n",
 		    out);
 	if (p->essential_icmp) {
-		fputs("\t\tmeta l4proto icmp icmp type { "
-		    "destination-unreachable, time-exceeded, "
-		    "parameter-problem } accept comment "
-		    "\"prelude essential icmp\"\n", out);
-		fputs("\t\tmeta l4proto ipv6-icmp icmpv6 type { "
-		    "destination-unreachable, packet-too-big, time-exceeded, "
-		    "parameter-problem, nd-router-solicit, nd-router-advert, "
-		    "nd-neighbor-solicit, nd-neighbor-advert } accept comment "
-		    "\"prelude essential icmpv6\"\n", out);
+		fputs("\t\tmeta l4proto icmp icmp type { ", out);
+		for (i = 0; i < KERN_ICMP4_ESSENTIAL; i++)
+			fprintf(out, "%s%s", i > 0 ? ", " : "",
+			    kern_icmp4_essential[i].nft);
+		fputs(" } accept comment \"prelude essential icmp\"\n", out);
+		fputs("\t\tmeta l4proto ipv6-icmp icmpv6 type { ", out);
+		for (i = 0; i < KERN_ICMP6_ESSENTIAL; i++)
+			fprintf(out, "%s%s", i > 0 ? ", " : "",
+			    kern_icmp6_essential[i].nft);
+		fputs(" } accept comment \"prelude essential icmpv6\"\n",
+		    out);
 	}
 }
 

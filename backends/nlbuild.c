@@ -1852,9 +1852,9 @@ static void
 emit_prelude(struct nb *k, enum direction d)
 {
 	const struct prelude *p = &k->m->prelude;
-	static const uint8_t icmp4[] = { 3, 11, 12 };
-	static const uint8_t icmp6[] = { 1, 2, 3, 4, 133, 134, 135, 136 };
+	uint8_t icmp4[KERN_ICMP4_ESSENTIAL], icmp6[KERN_ICMP6_ESSENTIAL];
 	const char *ch = hook_name[d];
+	size_t i;
 	struct rb rb;
 	uint32_t one = 1;
 
@@ -1882,6 +1882,8 @@ emit_prelude(struct nb *k, enum direction d)
 		x_meta(rb.r, NFT_META_L4PROTO);
 		x_cmp8(rb.r, IPPROTO_ICMP);
 		x_payload(rb.r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1);
+		for (i = 0; i < KERN_ICMP4_ESSENTIAL; i++)
+			icmp4[i] = kern_icmp4_essential[i].type;
 		match_bytes(&rb, DT_ICMP_TYPE, icmp4, sizeof(icmp4));
 		x_verdict(rb.r, NF_ACCEPT, NULL);
 		rb_finish(&rb);
@@ -1889,6 +1891,8 @@ emit_prelude(struct nb *k, enum direction d)
 		x_meta(rb.r, NFT_META_L4PROTO);
 		x_cmp8(rb.r, IPPROTO_ICMPV6);
 		x_payload(rb.r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1);
+		for (i = 0; i < KERN_ICMP6_ESSENTIAL; i++)
+			icmp6[i] = kern_icmp6_essential[i].type;
 		match_bytes(&rb, DT_ICMP6_TYPE, icmp6, sizeof(icmp6));
 		x_verdict(rb.r, NF_ACCEPT, NULL);
 		rb_finish(&rb);
