@@ -483,10 +483,8 @@ check_inspects(struct ipt *k)
 
 	for (i = 0; i < k->m->ninspect; i++) {
 		in = &k->m->inspects[i];
-		if (in->mark == 0)
-			ipt_error(k, &in->loc, "inspect mark must not be 0");
-		if (in->ports.n == 0)
-			ipt_error(k, &in->loc, "inspect needs ports");
+		if (!kern_inspect_ok(k->m, in, k->err))
+			k->nerr++;
 		kern_where(&in->loc, where, sizeof(where));
 		if (strlen(where) + strlen(" inspect reset") >
 		    KERN_IPT_COMMENT_MAX)

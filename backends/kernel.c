@@ -407,6 +407,22 @@ const struct kern_icmp_type kern_icmp6_essential[KERN_ICMP6_ESSENTIAL] = {
 	{ 136, "nd-neighbor-advert" },
 };
 
+bool
+kern_inspect_ok(const struct model *m, const struct inspect *in, FILE *err)
+{
+	bool ok = true;
+
+	if (in->mark == 0) {
+		kern_error(err, m, &in->loc, "inspect mark must not be 0");
+		ok = false;
+	}
+	if (in->ports.n == 0) {
+		kern_error(err, m, &in->loc, "inspect needs ports");
+		ok = false;
+	}
+	return ok;
+}
+
 enum kern_jump
 kern_nft_verdict(const struct model *m, enum layer l, enum direction d,
     enum verdict v, const char **chain)

@@ -137,6 +137,11 @@ struct kern_icmp_type {
 extern const struct kern_icmp_type kern_icmp4_essential[KERN_ICMP4_ESSENTIAL];
 extern const struct kern_icmp_type kern_icmp6_essential[KERN_ICMP6_ESSENTIAL];
 
+/* An inspect block the kernel artefacts can enforce (a non-zero mark,
+ * ports); else errors on err and false. */
+bool		 kern_inspect_ok(const struct model *, const struct inspect *,
+		    FILE *err);
+
 /* Where a verdict of layer l in direction d goes in the nft table:
  * KERN_ACCEPT, KERN_DROP, or KERN_GOTO *chain (ip allow: the transport
  * chain; transport allow in input with inspect blocks: accept_input, which

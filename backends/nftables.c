@@ -475,12 +475,8 @@ put_inspect(struct nt *k)
 
 	for (i = 0; i < m->ninspect; i++) {
 		in = &m->inspects[i];
-		if (in->mark == 0) {
-			nt_error(k, &in->loc, "inspect mark must not be 0");
-			continue;
-		}
-		if (in->ports.n == 0) {
-			nt_error(k, &in->loc, "inspect needs ports");
+		if (!kern_inspect_ok(m, in, k->err)) {
+			k->nerr++;
 			continue;
 		}
 		if (!where_comment(k, &in->loc, "inspect reset", c,

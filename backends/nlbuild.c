@@ -1756,8 +1756,7 @@ emit_inspect_queue(struct nb *k, const struct inspect *in,
 	if (in->mark == 0 || in->ports.n == 0)
 		return;
 	bytes = in->bytes != 0 ? in->bytes : 4096;
-	snprintf(c, sizeof(c), "%s:%d", in->loc.file, in->loc.line);
-	kern_text(where, sizeof(where), c);
+	kern_where(&in->loc, where, sizeof(where));
 	snprintf(c, sizeof(c), "%s inspect queue", where);
 	rb_start(&rb, k, chain, &in->loc, c);
 	rb.o.queue = true;
@@ -1805,16 +1804,11 @@ emit_inspect(struct nb *k)
 
 	for (i = 0; i < m->ninspect; i++) {
 		in = &m->inspects[i];
-		if (in->mark == 0) {
-			nb_error(k, &in->loc, "inspect mark must not be 0");
+		if (!kern_inspect_ok(m, in, k->err)) {
+			k->nerr++;
 			continue;
 		}
-		if (in->ports.n == 0) {
-			nb_error(k, &in->loc, "inspect needs ports");
-			continue;
-		}
-		snprintf(c, sizeof(c), "%s:%d", in->loc.file, in->loc.line);
-		kern_text(where, sizeof(where), c);
+		kern_where(&in->loc, where, sizeof(where));
 
 		/* ct mark M: reset. */
 		snprintf(c, sizeof(c), "%s inspect reset", where);
@@ -1903,13 +1897,12 @@ static void
 emit_default(struct nb *k, enum layer l, enum direction d)
 {
 	const struct layer_defaults *def = &k->m->defaults[l];
-	char where[300], raw[300], chain[32];
+	char where[300], raw[288], chain[32];
 	struct rb rb;
 
 	if (def->loc[d].file != NULL) {
-		snprintf(raw, sizeof(raw), "%s:%d default", def->loc[d].file,
-		    def->loc[d].line);
-		kern_text(where, sizeof(where), raw);
+		kern_where(&def->loc[d], raw, sizeof(raw));
+		snprintf(where, sizeof(where), "%s default", raw);
 	} else
 		snprintf(where, sizeof(where), "built-in default");
 	snprintf(chain, sizeof(chain), "%s_%s",
